@@ -1,0 +1,36 @@
+# langpose: two commands on a fresh machine — `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv test demo figures bench lint clean
+
+venv: $(STAMP)
+
+# Re-install only when pyproject.toml changes (the stamp is older than it).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (langpose)" >/dev/null
+	@touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest -q
+
+demo: venv
+	$(PY) -m langpose.demo
+
+figures: venv
+	$(PY) -m langpose.demo --figures
+
+bench: venv
+	$(PY) bench/bench_data.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
