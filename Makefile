@@ -1,5 +1,5 @@
 # langpose: two commands on a fresh machine — `make demo` and `make test`.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -27,10 +27,11 @@ demo: venv
 	$(PY) -m langpose.demo
 
 figures: venv
-	$(PY) -m langpose.demo --figures
+	$(PY) -m langpose.figures --out figures
 
 bench: venv
 	$(PY) bench/bench_data.py
+	$(PY) bench/bench_model.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
