@@ -1,0 +1,108 @@
+"""Pre-norm transformer blocks that attend across joints (spatial) or frames (temporal).
+
+Every tensor stays in the (B, T, J, C) layout: the per-token layers (LayerNorm,
+Linear, MLP) do not care about the layout, and only the attention itself
+regroups tokens, as (B*T, H, J, d) for spatial attention (17 joints of one
+frame) or (B*J, H, T, d) for temporal attention (the T frames of one joint).
+Attention uses ``torch.nn.functional.scaled_dot_product_attention`` (fused
+flash/efficient kernels on CPU and GPU).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["DropPath", "Mlp", "Attention", "Block"]
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: zero the residual branch of whole samples (dim 0) with probability ``p`` in training."""
+
+    def __init__(self, p: float = 0.0):
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = 1.0 - self.p
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Mlp(nn.Module):
+    """Linear -> GELU -> Linear with dropout, applied per token."""
+
+    def __init__(self, dim: int, hidden: int, drop: float = 0.0):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+        self.drop = nn.Dropout(drop) if drop > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over joints (``mode="spatial"``) or frames (``mode="temporal"``).
+
+    Input and output (B, T, J, C). One fused qkv Linear; no Python loop over joints or frames.
+    """
+
+    def __init__(self, dim: int, heads: int, mode: str, qkv_bias: bool = True,
+                 attn_drop: float = 0.0, proj_drop: float = 0.0):
+        super().__init__()
+        if mode not in ("spatial", "temporal"):
+            raise ValueError(f"Attention.mode: expected 'spatial' or 'temporal', got {mode!r}")
+        if dim % heads:
+            raise ValueError(f"Attention: dim={dim} is not divisible by heads={heads}")
+        self.dim, self.heads, self.mode = dim, heads, mode
+        self.head_dim = dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+        self.attn_drop = float(attn_drop)
+        self.proj_drop = nn.Dropout(proj_drop) if proj_drop > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, J, C = x.shape
+        H, d = self.heads, self.head_dim
+        qkv = self.qkv(x).view(B, T, J, 3, H, d)                      # (B, T, J, 3, H, d)
+        if self.mode == "spatial":
+            # (3, B, T, H, J, d) -> (3, B*T, H, J, d): attend across the J joints of a frame
+            qkv = qkv.permute(3, 0, 1, 4, 2, 5).reshape(3, B * T, H, J, d)
+        else:
+            # (3, B, J, H, T, d) -> (3, B*J, H, T, d): attend across the T frames of a joint
+            qkv = qkv.permute(3, 0, 2, 4, 1, 5).reshape(3, B * J, H, T, d)
+        q, k, v = qkv.unbind(0)
+        drop = self.attn_drop if self.training else 0.0
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)  # (B*T, H, J, d) | (B*J, H, T, d)
+        if self.mode == "spatial":
+            out = out.view(B, T, H, J, d).transpose(2, 3)               # (B, T, J, H, d)
+        else:
+            out = out.view(B, J, H, T, d).permute(0, 3, 1, 2, 4)        # (B, T, J, H, d)
+        out = out.reshape(B, T, J, C)                                    # (B, T, J, C)
+        return self.proj_drop(self.proj(out))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(LN(x)), then x + mlp(LN(x)); (B, T, J, C) -> same."""
+
+    def __init__(self, dim: int, heads: int, mode: str, mlp_ratio: float = 4.0, qkv_bias: bool = True,
+                 drop: float = 0.0, attn_drop: float = 0.0, drop_path: float = 0.0):
+        super().__init__()
+        self.mode = mode
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads, mode, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=drop)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, int(round(dim * mlp_ratio)), drop=drop)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x)))
+        x = x + self.drop_path(self.mlp(self.norm2(x)))
+        return x

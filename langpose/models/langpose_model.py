@@ -1,0 +1,156 @@
+"""LangPoseModel: the DSTformer-style lifter with a CLIP-style motion-embedding head.
+
+Shapes and units
+----------------
+- input ``x2d`` (B, T, 17, 3): VideoPose3D screen-normalised x, y and a
+  confidence (0 = masked; masked x, y are 0), T <= ``config.max_frames``;
+- ``lift`` -> (B, T, 17, 3) metres, camera frame, root-relative (pelvis exactly 0);
+- ``encode_motion`` -> (B, embed_dim) L2-normalised, in the text encoder's space;
+- ``encode_text(text_emb (V, embed_dim))`` -> (V, embed_dim) L2-normalised after a
+  learned, identity-initialised projection.
+
+Vocabulary in the state dict
+----------------------------
+``set_vocab(texts, text_emb)`` stores the buffer ``vocab_emb`` (V, embed_dim)
+(persistent) and the list ``vocab``; the list travels in the state dict as this
+module's extra state (key ``_extra_state`` = {"vocab": [...]}) and
+``load_state_dict`` resizes ``vocab_emb`` to the incoming vocabulary size, so a
+fresh model loads a checkpoint with any vocabulary without calling ``set_vocab``.
+
+DistributedDataParallel
+-----------------------
+``forward(x2d, with_motion=False)`` skips the motion head (and the text
+projection and ``logit_scale`` are only used by the alignment loss). A trainer
+that fine-tunes without alignment under DDP must either pass
+``find_unused_parameters=True`` or freeze those parameters (``requires_grad_(False)``
+on ``model.motion_head``, ``model.text_proj`` and ``model.logit_scale``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from langpose.models.config import ModelConfig, as_model_config
+from langpose.models.dstformer import DSTformer
+from langpose.models.heads import MotionHead, PoseHead, TextProjection
+
+__all__ = ["LangPoseModel", "check_x2d"]
+
+
+def check_x2d(x2d, num_joints: int = 17, in_channels: int = 3, max_frames: int | None = None) -> None:
+    """Raise ValueError unless ``x2d`` is a finite float tensor of shape (B, T, num_joints, in_channels)."""
+    if not isinstance(x2d, torch.Tensor):
+        raise ValueError(f"x2d: expected a torch.Tensor of shape (B, T, {num_joints}, {in_channels}), "
+                         f"got {type(x2d).__name__}")
+    if x2d.dim() != 4 or x2d.shape[2] != num_joints or x2d.shape[3] != in_channels or 0 in x2d.shape[:2]:
+        raise ValueError(f"x2d: expected shape (B, T, {num_joints}, {in_channels}) [x, y, confidence], "
+                         f"got {tuple(x2d.shape)}")
+    if not x2d.is_floating_point():
+        raise ValueError(f"x2d: expected a floating-point tensor, got dtype {x2d.dtype}")
+    if max_frames is not None and x2d.shape[1] > max_frames:
+        raise ValueError(f"x2d has T={x2d.shape[1]} frames, more than max_frames={max_frames} of this model")
+    if torch.isnan(x2d).any():
+        raise ValueError("x2d contains NaN values; mark missing joints with confidence 0 and x, y = 0")
+
+
+class LangPoseModel(nn.Module):
+    """2D-to-3D lifter (DSTformer-style backbone + pose head) with a motion embedding aligned to text."""
+
+    def __init__(self, cfg: ModelConfig | dict | str | None = None):
+        super().__init__()
+        cfg = as_model_config(cfg if cfg is not None else ModelConfig())
+        self.config = cfg
+        self.backbone = DSTformer(cfg)
+        self.pose_head = PoseHead(cfg.dim, cfg.dim_rep)
+        self.motion_head = MotionHead(cfg.dim_rep, cfg.motion_hidden, cfg.embed_dim, cfg.pool)
+        self.text_proj = TextProjection(cfg.embed_dim)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.logit_scale_init)))
+        self.register_buffer("vocab_emb", torch.zeros(0, cfg.embed_dim), persistent=True)
+        self.vocab: list[str] = []
+
+    # ------------------------------------------------------------------ core
+    def forward(self, x2d: torch.Tensor, with_motion: bool = True) -> dict:
+        """(B,T,J,3) -> {"pose": (B,T,J,3) metres root-relative, "motion": (B,D) unit-norm or None}.
+
+        The backbone runs once for both outputs. ``with_motion=False`` skips the motion head.
+        """
+        cfg = self.config
+        check_x2d(x2d, cfg.num_joints, cfg.in_channels, cfg.max_frames)
+        feat = self.backbone(x2d)                                  # (B, T, J, dim)
+        rep = self.pose_head.represent(feat)                       # (B, T, J, dim_rep)
+        pose = self.pose_head(rep)                                 # (B, T, J, 3)
+        pose = pose - pose[:, :, :1]                               # root-relative: pelvis at 0
+        motion = self.motion_head(rep) if with_motion else None    # (B, D)
+        return {"pose": pose, "motion": motion}
+
+    def lift(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, 17, 3) 2D -> (B, T, 17, 3) 3D, metres, camera frame, root-relative."""
+        return self.forward(x2d, with_motion=False)["pose"]
+
+    def encode_motion(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, 17, 3) 2D -> (B, embed_dim) L2-normalised motion embedding."""
+        return self.forward(x2d, with_motion=True)["motion"]
+
+    def encode_text(self, text_emb: torch.Tensor) -> torch.Tensor:
+        """(V, embed_dim) text-encoder embeddings -> (V, embed_dim) projected, L2-normalised."""
+        return self.text_proj(text_emb)
+
+    def scale(self) -> torch.Tensor:
+        """exp(logit_scale) clamped to ``config.logit_scale_max`` (CLIP)."""
+        return self.logit_scale.clamp(max=math.log(self.config.logit_scale_max)).exp()
+
+    # ------------------------------------------------------------ vocabulary
+    def set_vocab(self, texts: Sequence[str], text_emb: torch.Tensor) -> None:
+        """Store the label texts and their text-encoder embeddings (V, embed_dim) for ``classify``."""
+        texts = [str(t) for t in texts]
+        if not isinstance(text_emb, torch.Tensor) or text_emb.dim() != 2 \
+                or text_emb.shape != (len(texts), self.config.embed_dim):
+            shape = tuple(text_emb.shape) if isinstance(text_emb, torch.Tensor) else type(text_emb).__name__
+            raise ValueError(f"set_vocab: text_emb must have shape ({len(texts)}, {self.config.embed_dim}) "
+                             f"(one row per text, embed_dim), got {shape}")
+        self.vocab_emb = text_emb.detach().to(device=self.vocab_emb.device, dtype=self.vocab_emb.dtype).clone()
+        self.vocab = texts
+
+    def get_extra_state(self):
+        return {"vocab": list(self.vocab)}
+
+    def set_extra_state(self, state) -> None:
+        self.vocab = list(state.get("vocab", [])) if isinstance(state, dict) else []
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        key = prefix + "vocab_emb"
+        incoming = state_dict.get(key)
+        if isinstance(incoming, torch.Tensor) and incoming.shape != self.vocab_emb.shape:
+            if incoming.dim() != 2 or incoming.shape[1] != self.config.embed_dim:
+                error_msgs.append(f"{key}: expected shape (V, {self.config.embed_dim}), got {tuple(incoming.shape)}")
+            else:  # a checkpoint with another vocabulary size: resize the buffer, then copy into it
+                self.vocab_emb = self.vocab_emb.new_empty(incoming.shape)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    @torch.no_grad()
+    def classify(self, x2d: torch.Tensor, labels: Sequence[str] | None = None) -> torch.Tensor:
+        """Action probabilities (B, V): softmax(scale * motion @ encode_text(label_emb).T).
+
+        Over the stored vocabulary (``set_vocab``), or over ``labels`` encoded with
+        ``langpose.text.encode(labels, encoder=config.text_encoder)``.
+        """
+        if labels is not None:
+            labels = [labels] if isinstance(labels, str) else list(labels)
+            if not labels:
+                raise ValueError("classify: labels is empty")
+            from langpose.text import encode  # lazy: loads a text encoder
+
+            text_emb = encode(labels, encoder=self.config.text_encoder)
+        else:
+            if self.vocab_emb.shape[0] == 0:
+                raise ValueError("classify: no vocabulary stored; call set_vocab(texts, text_emb) or pass labels")
+            text_emb = self.vocab_emb
+        text_emb = torch.as_tensor(text_emb).to(device=self.logit_scale.device, dtype=self.logit_scale.dtype)
+        motion = self.encode_motion(x2d)                               # (B, D)
+        text = self.encode_text(text_emb)                              # (V, D)
+        return (self.scale() * motion @ text.T).softmax(dim=-1)        # (B, V)
