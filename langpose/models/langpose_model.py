@@ -62,7 +62,9 @@ class LangPoseModel(nn.Module):
     def __init__(self, cfg: ModelConfig | dict | str | None = None):
         super().__init__()
         cfg = as_model_config(cfg if cfg is not None else ModelConfig())
-        self.config = cfg
+        # ``cfg`` is what the code reads; ``config`` is the public name (a checkpoint loader may
+        # replace it with the training config without breaking the model).
+        self.cfg = self.config = cfg
         self.backbone = DSTformer(cfg)
         self.pose_head = PoseHead(cfg.dim, cfg.dim_rep)
         self.motion_head = MotionHead(cfg.dim_rep, cfg.motion_hidden, cfg.embed_dim, cfg.pool)
@@ -77,7 +79,7 @@ class LangPoseModel(nn.Module):
 
         The backbone runs once for both outputs. ``with_motion=False`` skips the motion head.
         """
-        cfg = self.config
+        cfg = self.cfg
         check_x2d(x2d, cfg.num_joints, cfg.in_channels, cfg.max_frames)
         feat = self.backbone(x2d)                                  # (B, T, J, dim)
         rep = self.pose_head.represent(feat)                       # (B, T, J, dim_rep)
@@ -100,16 +102,16 @@ class LangPoseModel(nn.Module):
 
     def scale(self) -> torch.Tensor:
         """exp(logit_scale) clamped to ``config.logit_scale_max`` (CLIP)."""
-        return self.logit_scale.clamp(max=math.log(self.config.logit_scale_max)).exp()
+        return self.logit_scale.clamp(max=math.log(self.cfg.logit_scale_max)).exp()
 
     # ------------------------------------------------------------ vocabulary
     def set_vocab(self, texts: Sequence[str], text_emb: torch.Tensor) -> None:
         """Store the label texts and their text-encoder embeddings (V, embed_dim) for ``classify``."""
         texts = [str(t) for t in texts]
         if not isinstance(text_emb, torch.Tensor) or text_emb.dim() != 2 \
-                or text_emb.shape != (len(texts), self.config.embed_dim):
+                or text_emb.shape != (len(texts), self.cfg.embed_dim):
             shape = tuple(text_emb.shape) if isinstance(text_emb, torch.Tensor) else type(text_emb).__name__
-            raise ValueError(f"set_vocab: text_emb must have shape ({len(texts)}, {self.config.embed_dim}) "
+            raise ValueError(f"set_vocab: text_emb must have shape ({len(texts)}, {self.cfg.embed_dim}) "
                              f"(one row per text, embed_dim), got {shape}")
         self.vocab_emb = text_emb.detach().to(device=self.vocab_emb.device, dtype=self.vocab_emb.dtype).clone()
         self.vocab = texts
@@ -125,8 +127,8 @@ class LangPoseModel(nn.Module):
         key = prefix + "vocab_emb"
         incoming = state_dict.get(key)
         if isinstance(incoming, torch.Tensor) and incoming.shape != self.vocab_emb.shape:
-            if incoming.dim() != 2 or incoming.shape[1] != self.config.embed_dim:
-                error_msgs.append(f"{key}: expected shape (V, {self.config.embed_dim}), got {tuple(incoming.shape)}")
+            if incoming.dim() != 2 or incoming.shape[1] != self.cfg.embed_dim:
+                error_msgs.append(f"{key}: expected shape (V, {self.cfg.embed_dim}), got {tuple(incoming.shape)}")
             else:  # a checkpoint with another vocabulary size: resize the buffer, then copy into it
                 self.vocab_emb = self.vocab_emb.new_empty(incoming.shape)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
@@ -145,7 +147,7 @@ class LangPoseModel(nn.Module):
                 raise ValueError("classify: labels is empty")
             from langpose.text import encode  # lazy: loads a text encoder
 
-            text_emb = encode(labels, encoder=self.config.text_encoder)
+            text_emb = encode(labels, encoder=self.cfg.text_encoder)
         else:
             if self.vocab_emb.shape[0] == 0:
                 raise ValueError("classify: no vocabulary stored; call set_vocab(texts, text_emb) or pass labels")

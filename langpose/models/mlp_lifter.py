@@ -36,7 +36,9 @@ class MLPLifter(nn.Module):
     def __init__(self, cfg: ModelConfig | dict | str | None = None):
         super().__init__()
         cfg = as_model_config(cfg if cfg is not None else ModelConfig(arch="mlp"))
-        self.config = cfg
+        # ``cfg`` is what the code reads; ``config`` is the public name (a checkpoint loader may
+        # replace it with the training config without breaking the model).
+        self.cfg = self.config = cfg
         self.vocab: list[str] = []
         self.channels = min(cfg.in_channels, 3) if cfg.mlp_use_confidence else 2
         J, W = cfg.num_joints, cfg.mlp_hidden
@@ -51,7 +53,7 @@ class MLPLifter(nn.Module):
 
     def forward(self, x2d: torch.Tensor, with_motion: bool = True) -> dict:
         """(B, T, J, 3) -> {"pose": (B, T, J, 3) metres root-relative, "motion": None}."""
-        cfg = self.config
+        cfg = self.cfg
         check_x2d(x2d, cfg.num_joints, cfg.in_channels)
         B, T, J, _ = x2d.shape
         h = x2d[..., : self.channels].reshape(B * T, J * self.channels)   # (B*T, J*c)
