@@ -1,0 +1,227 @@
+"""The notebooks' widget callbacks as pure functions (tested without a browser).
+
+Inputs follow the lifter's format: ``x2d`` (T, 17, 3) screen-normalised x, y and a
+confidence (0 = missing, x, y then 0); predictions are (T, 17, 3) root-relative
+metres in the camera frame. A "clip" is a dict ``{"name", "x2d", "y3d", "label",
+"vocab"}`` cut from a ``View`` by :func:`clips_from_views`.
+
+- :func:`occlude`: hide a body part or a set of joints, re-run the lifter, and get
+  the new prediction, the visibility and the model's top action guesses.
+- :func:`top_actions`: the model's k most probable label texts for a clip.
+- :func:`nearest_clips`: free-text query -> the clips whose motion embedding is
+  closest (cosine) to the query's text embedding (after the model's text projection).
+"""
+from __future__ import annotations
+
+from typing import Sequence as Seq
+
+import numpy as np
+import torch
+
+from langpose.skeleton import H36M, Skeleton
+
+__all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
+           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip"]
+
+
+def _to_np(x, name: str, shape_tail=(17, 3)) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 + len(shape_tail) - 1 or tuple(x.shape[1:]) != tuple(shape_tail):
+        raise ValueError(f"{name}: expected shape (T, {', '.join(map(str, shape_tail))}), got {x.shape}")
+    return x
+
+
+def resolve_joints(parts: Seq[str] | str | None = None, joints: Seq[int | str] | None = None,
+                   skeleton: Skeleton = H36M) -> list[int]:
+    """Joint indices named by body parts (``skeleton.parts``) and/or joints (names or indices), sorted."""
+    if isinstance(parts, str):
+        parts = [parts]
+    out: set[int] = set()
+    for p in parts or ():
+        out.update(skeleton.part(p))
+    for j in joints or ():
+        if isinstance(j, str):
+            out.add(skeleton.index(j))
+        else:
+            j = int(j)
+            if not 0 <= j < skeleton.num_joints:
+                raise ValueError(f"joints: index {j} outside 0..{skeleton.num_joints - 1}")
+            out.add(j)
+    return sorted(out)
+
+
+def occlude_input(x2d, joints: Seq[int], frames: Seq[int] | slice | None = None):
+    """Hide ``joints`` (in ``frames``, default all) of a (T, J, 3) input.
+
+    Returns ``(x2d_occluded (T, J, 3) float32, visible (T, J) bool)``: hidden joints get
+    confidence 0 and x = y = 0 (the corruption convention); other joints are untouched.
+    Joints already missing in the input (confidence 0) are reported not visible too.
+    """
+    x = _to_np(x2d, "x2d").copy()
+    T, J, _ = x.shape
+    joints = list(joints)
+    if any(not 0 <= j < J for j in joints):
+        raise ValueError(f"joints: expected indices in 0..{J - 1}, got {joints}")
+    rows = slice(None) if frames is None else frames
+    hide = np.zeros((T, J), bool)
+    if joints:
+        sel = np.zeros(T, bool)
+        sel[rows] = True
+        hide[np.ix_(sel, joints)] = True
+    x[hide] = 0.0  # x, y and confidence all 0
+    visible = x[..., 2] > 0
+    return x, visible
+
+
+def _device(model) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except (AttributeError, StopIteration):
+        return torch.device("cpu")
+
+
+@torch.no_grad()
+def lift_clip(model, x2d) -> np.ndarray:
+    """Lift one (T, 17, 3) input with ``model.lift`` -> (T, 17, 3) float32 metres (camera frame, root-relative)."""
+    x = torch.from_numpy(_to_np(x2d, "x2d")).to(_device(model))[None]  # (1, T, J, 3)
+    if hasattr(model, "eval"):
+        model.eval()
+    return model.lift(x)[0].float().cpu().numpy()
+
+
+@torch.no_grad()
+def top_actions(model, x2d, k: int = 5, labels: Seq[str] | None = None) -> list[tuple[str, float]]:
+    """The model's ``k`` most probable actions for a (T, 17, 3) clip, as (label text, probability).
+
+    Over the model's stored vocabulary (``model.vocab``) or the given ``labels``.
+    """
+    x = torch.from_numpy(_to_np(x2d, "x2d")).to(_device(model))[None]  # (1, T, J, 3)
+    if hasattr(model, "eval"):
+        model.eval()
+    probs = model.classify(x, labels=list(labels) if labels is not None else None)[0].float().cpu()  # (V,)
+    names = list(labels) if labels is not None else list(getattr(model, "vocab", []))
+    if len(names) != probs.shape[0]:
+        raise ValueError(f"top_actions: {probs.shape[0]} probabilities for {len(names)} label texts")
+    k = max(1, min(int(k), len(names)))
+    p, i = probs.topk(k)
+    return [(names[j], float(q)) for q, j in zip(p.tolist(), i.tolist())]
+
+
+def occlude(model, x2d, parts: Seq[str] | str | None = None, joints: Seq[int | str] | None = None,
+            frames: Seq[int] | slice | None = None, k: int = 5, skeleton: Skeleton = H36M,
+            with_actions: bool = True) -> dict:
+    """Occlude a body part and/or joints, re-run the lifter and the classifier.
+
+    Returns a dict:
+        ``pose``: (T, J, 3) float32 prediction from the occluded input, metres;
+        ``visible``: (T, J) bool, False where the input was hidden;
+        ``x2d``: the occluded input (T, J, 3);
+        ``joints``: the hidden joint indices;
+        ``top_actions``: [(label text, probability)] * k (empty when the model has no
+        vocabulary or ``with_actions`` is False).
+    """
+    idx = resolve_joints(parts, joints, skeleton)
+    x_occ, visible = occlude_input(x2d, idx, frames)
+    pose = lift_clip(model, x_occ)
+    acts: list = []
+    if with_actions and hasattr(model, "classify") and len(getattr(model, "vocab", []) or []) > 0:
+        acts = top_actions(model, x_occ, k)
+    return {"pose": pose, "visible": visible, "x2d": x_occ, "joints": idx, "top_actions": acts}
+
+
+def joint_shift_mm(pose_a, pose_b) -> np.ndarray:
+    """Mean over frames of the per-joint distance between two (T, J, 3) predictions, in mm -> (J,)."""
+    a, b = _to_np(pose_a, "pose_a"), _to_np(pose_b, "pose_b")
+    if a.shape != b.shape:
+        raise ValueError(f"joint_shift_mm: shapes differ, {a.shape} vs {b.shape}")
+    return 1000.0 * np.linalg.norm(a - b, axis=-1).mean(axis=0)
+
+
+@torch.no_grad()
+def embed_clips(model, clips: Seq, batch_size: int = 64) -> np.ndarray:
+    """Motion embeddings (N, D) float32 of clips (dicts with ``x2d`` of equal length T, or arrays)."""
+    xs = [_to_np(c["x2d"] if isinstance(c, dict) else c, f"clips[{i}].x2d") for i, c in enumerate(clips)]
+    if not xs:
+        raise ValueError("embed_clips: no clips")
+    if len({x.shape for x in xs}) != 1:
+        raise ValueError(f"embed_clips: clips differ in length: {sorted({x.shape[0] for x in xs})}")
+    if hasattr(model, "eval"):
+        model.eval()
+    dev = _device(model)
+    out = []
+    for s in range(0, len(xs), batch_size):
+        x = torch.from_numpy(np.stack(xs[s:s + batch_size])).to(dev)  # (B, T, J, 3)
+        out.append(torch.nn.functional.normalize(model.encode_motion(x).float(), dim=-1).cpu())
+    return torch.cat(out).numpy()
+
+
+def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k: int = 5, model=None,
+                  encoder: str = "auto", text_emb=None) -> list[dict]:
+    """Rank clips by cosine similarity between their motion embedding and a free-text query.
+
+    Args:
+        query_text: any text, e.g. "someone waving with their left hand" (encoded as is,
+            no template, with ``langpose.text.encode(encoder=...)``).
+        motion_emb: (N, D) clip embeddings (``embed_clips``).
+        model: when given, the query goes through ``model.encode_text`` (the learned
+            text-side projection) as in training.
+        text_emb: (D,) or (1, D) precomputed query embedding (skips the text encoder).
+    Returns ``[{"rank", "index", "name", "score"}]`` best first, at most ``k``.
+    """
+    m = motion_emb.detach().cpu().numpy() if hasattr(motion_emb, "detach") else np.asarray(motion_emb)
+    m = np.asarray(m, dtype=np.float32)
+    if m.ndim != 2 or len(m) == 0:
+        raise ValueError(f"motion_emb: expected shape (N, D) with N >= 1, got {m.shape}")
+    if names is not None and len(names) != len(m):
+        raise ValueError(f"names: expected {len(m)} names (one per clip), got {len(names)}")
+    if text_emb is None:
+        if not isinstance(query_text, str) or not query_text.strip():
+            raise ValueError("query_text: expected a non-empty string")
+        from langpose.text import encode
+
+        text_emb = encode([query_text.strip()], encoder=encoder, template="{label}")
+    q = torch.as_tensor(np.asarray(text_emb.detach().cpu() if hasattr(text_emb, "detach") else text_emb,
+                                   dtype=np.float32)).reshape(1, -1)  # (1, D_text)
+    if model is not None and hasattr(model, "encode_text"):
+        with torch.no_grad():
+            p = next(model.parameters())
+            q = model.encode_text(q.to(device=p.device, dtype=p.dtype)).float().cpu()
+    q = q.numpy()[0]
+    if q.shape[0] != m.shape[1]:
+        raise ValueError(f"nearest_clips: query embedding has dim {q.shape[0]}, motion embeddings {m.shape[1]}")
+    q = q / max(float(np.linalg.norm(q)), 1e-12)
+    mn = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+    score = mn @ q  # (N,)
+    order = np.argsort(-score, kind="stable")[: max(1, int(k))]
+    return [{"rank": r + 1, "index": int(i), "name": names[i] if names is not None else str(i),
+             "score": float(score[i])} for r, i in enumerate(order)]
+
+
+def clips_from_views(views: Seq, window: int = 27, per_view: int = 1, stride: int | None = None) -> list[dict]:
+    """Cut fixed-length clips from ``View``s: ``{"name", "x2d" (window,17,3), "y3d", "label", "vocab", "view", "start"}``.
+
+    ``y3d`` is root-relative camera-frame metres (None when the view has no 3D);
+    ``label`` the majority frame label (-1 if none). Views shorter than ``window`` are skipped.
+    """
+    from langpose.inference import view_target, view_to_input
+
+    if window < 1:
+        raise ValueError(f"window: expected >= 1, got {window}")
+    stride = stride or window
+    clips = []
+    for vi, v in enumerate(views):
+        if len(v) < window:
+            continue
+        x = view_to_input(v)
+        y = view_target(v) if v.joints3d is not None else None
+        for n, s in enumerate(range(0, len(v) - window + 1, stride)):
+            if n >= per_view:
+                break
+            lab = np.asarray(v.labels)[s:s + window]
+            lab = lab[lab >= 0]
+            clips.append({"name": f"{v.name}@{s}", "x2d": x[s:s + window], "y3d": None if y is None else y[s:s + window],
+                          "label": int(np.bincount(lab).argmax()) if lab.size else -1, "vocab": tuple(v.vocab),
+                          "view": vi, "start": s})
+    return clips
