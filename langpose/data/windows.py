@@ -1,0 +1,132 @@
+"""Fixed-length training windows over ``View``s, with on-the-fly seeded corruption.
+
+Windowing rules:
+
+- windows of ``window`` frames start every ``stride`` frames (default: ``window``, no
+  overlap); a final window is added flush with the end so no frame is left out;
+- a view shorter than ``window`` gives one window, padded at the end by repeating its
+  last frame (edge replication); padded frames have ``frame_labels`` -1 and
+  ``padded`` True;
+- a window longer than *every* view is an error (ValueError).
+
+Items (see the interface contracts): ``x2d`` (T, 17, 3) float32, screen-normalised
+x, y (``langpose.camera.normalize_screen``) and confidence, corrupted per item;
+``y3d`` (T, 17, 3) float32 root-relative camera-frame metres (zeros if unknown);
+``label`` int64 (majority frame label, -1 if none); ``frame_labels`` (T,) int64;
+``visible`` (T, 17) bool; ``index`` (view index); ``start`` (first frame);
+and ``padded`` (T,) bool.
+
+The corruption of item ``i`` in epoch ``e`` uses a generator seeded from
+``(seed, e, i)``, so runs are reproducible whatever the worker split; ``set_epoch``
+changes it. With ``flip=True`` half of the items are mirrored (``Skeleton.flip`` on
+x2d and y3d; left/right words swapped in the labels, e.g. "wave the right hand" ->
+"wave the left hand", when the mirrored text is in the vocabulary).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from langpose.camera import normalize_screen
+from langpose.skeleton import H36M, Skeleton
+
+
+def mirror_text(text: str) -> str:
+    """Swap the words 'left' and 'right' in a label text."""
+    words = text.split(" ")
+    swap = {"left": "right", "right": "left"}
+    return " ".join(swap.get(w, w) for w in words)
+
+
+def mirror_label_map(vocab) -> np.ndarray:
+    """(V,) int64: the id of each label's mirrored text (itself when not in the vocabulary)."""
+    index = {t: i for i, t in enumerate(vocab)}
+    return np.array([index.get(mirror_text(t), i) for i, t in enumerate(vocab)], dtype=np.int64)
+
+
+class WindowDataset(Dataset):
+    """Fixed-length windows over ``views`` (a torch Dataset; see the module docstring)."""
+
+    def __init__(self, views, window: int = 27, stride: int | None = None, corruption=None, seed: int = 0,
+                 flip: bool = False, skeleton: Skeleton = H36M):
+        views = list(views)
+        if not views:
+            raise ValueError("WindowDataset: no views given")
+        if window < 1:
+            raise ValueError(f"WindowDataset: window must be >= 1, got {window}")
+        stride = window if stride is None else stride
+        if stride < 1:
+            raise ValueError(f"WindowDataset: stride must be >= 1, got {stride}")
+        longest = max(len(v) for v in views)
+        if window > longest:
+            raise ValueError(f"WindowDataset: window of {window} frames is longer than every view "
+                             f"(the longest has {longest} frames); use a shorter window")
+        self.views, self.window, self.stride = views, int(window), int(stride)
+        self.corruption, self.seed, self.flip, self.skeleton = corruption, int(seed), bool(flip), skeleton
+        self.epoch = 0
+        # one vocabulary for all views (ordered union), labels remapped into it
+        vocab: list[str] = []
+        for v in views:
+            vocab += [t for t in v.vocab if t not in vocab]
+        self.vocab = tuple(vocab)
+        pos = {t: i for i, t in enumerate(self.vocab)}
+        self._mirror = torch.from_numpy(mirror_label_map(self.vocab))
+        self._x2d, self._y3d, self._labels, items = [], [], [], []
+        for vi, v in enumerate(views):
+            xy = normalize_screen(v.keypoints2d[:, :, :2], v.width, v.height)  # (T, 17, 2)
+            self._x2d.append(torch.from_numpy(np.concatenate([xy, v.keypoints2d[:, :, 2:]], -1).astype(np.float32)))
+            y = np.zeros_like(v.keypoints2d) if v.joints3d is None else v.joints3d - v.joints3d[:, :1]
+            self._y3d.append(torch.from_numpy(np.asarray(y, dtype=np.float32)))
+            remap = np.array([pos[t] for t in v.vocab] + [-1], dtype=np.int64)  # index -1 -> -1
+            self._labels.append(torch.from_numpy(remap[v.labels]))
+            L = len(v)
+            starts = list(range(0, max(L - window, 0) + 1, stride))
+            if L > window and starts[-1] != L - window:
+                starts.append(L - window)
+            items += [(vi, s) for s in starts]
+        self._items = np.array(items, dtype=np.int64)  # (N, 2): view index, start frame
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the corruption/flip draws (call once per epoch)."""
+        self.epoch = int(epoch)
+
+    def texts(self, label_ids) -> list[str]:
+        """Label texts of ids (a tensor, array or list); '' for -1."""
+        ids = label_ids.tolist() if hasattr(label_ids, "tolist") else list(label_ids)
+        ids = ids if isinstance(ids, list) else [ids]
+        return [self.vocab[i] if i >= 0 else "" for i in ids]
+
+    def generator(self, idx: int) -> torch.Generator:
+        """The generator of item ``idx`` in the current epoch, seeded from (seed, epoch, idx)."""
+        state = np.random.SeedSequence([self.seed, self.epoch, int(idx)]).generate_state(1, np.uint64)[0]
+        return torch.Generator().manual_seed(int(state) & 0x7FFF_FFFF_FFFF_FFFF)
+
+    def __getitem__(self, idx: int) -> dict:
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"WindowDataset: index {idx} out of range for {len(self)} windows")
+        idx = idx % len(self)
+        vi, start = (int(v) for v in self._items[idx])
+        T = self.window
+        frames = torch.arange(start, start + T).clamp(max=len(self.views[vi]) - 1)  # edge replication
+        padded = torch.arange(start, start + T) >= len(self.views[vi])
+        x2d = self._x2d[vi][frames].clone()
+        y3d = self._y3d[vi][frames].clone()
+        frame_labels = self._labels[vi][frames].masked_fill(padded, -1)
+        g = self.generator(idx)
+        if self.flip and torch.rand((), generator=g).item() < 0.5:
+            x2d = self.skeleton.flip(x2d)
+            y3d = self.skeleton.flip(y3d)
+            frame_labels = torch.where(frame_labels >= 0, self._mirror[frame_labels.clamp(min=0)], frame_labels)
+        if self.corruption is not None:
+            x2d, visible = self.corruption(x2d, g)
+        else:
+            visible = x2d[..., 2] > 0
+        valid = frame_labels[frame_labels >= 0]
+        label = torch.bincount(valid).argmax() if valid.numel() else torch.tensor(-1)
+        return {"x2d": x2d, "y3d": y3d, "label": label.to(torch.int64), "frame_labels": frame_labels,
+                "visible": visible, "index": torch.tensor(vi, dtype=torch.int64),
+                "start": torch.tensor(start, dtype=torch.int64), "padded": padded}
