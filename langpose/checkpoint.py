@@ -1,0 +1,222 @@
+"""Checkpoints: save atomically, load safely (tensors and plain data only).
+
+A checkpoint is a ``torch.save`` dict holding only tensors and plain Python data,
+so that it can be read with ``torch.load(weights_only=True)``: a file from an
+untrusted source cannot run code when loaded. Layout::
+
+    {
+      "format": "langpose-checkpoint", "version": 1,
+      "model": model.state_dict(),
+      "config": TrainConfig as a plain dict (langpose.config.to_dict),
+      "vocab": [label text, ...],
+      # training state, optional (see langpose.train.fit):
+      "epoch": int (epochs completed), "stage": "pretrain" | "finetune",
+      "optimizer": optimizer.state_dict(), "scaler": GradScaler.state_dict(),
+      "rng": rng_state(), "history": [per-epoch metric dicts], ...
+    }
+
+Writes go to a temp file in the target folder, then ``os.replace``: a crash never
+leaves a half-written checkpoint behind.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+FORMAT = "langpose-checkpoint"
+VERSION = 1
+REQUIRED_KEYS = ("format", "version", "model", "config", "vocab")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is corrupt, unsafe, or does not fit the model/config it is loaded into."""
+
+
+# --------------------------------------------------------------------------- RNG state
+def rng_state() -> dict:
+    """The torch CPU, numpy and python ``random`` RNG states as tensors and plain data."""
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    py_version, py_internal, py_gauss = random.getstate()
+    state = {
+        "torch": torch.get_rng_state(),  # uint8 tensor
+        "numpy": {
+            "name": str(np_name),
+            "keys": torch.from_numpy(np.asarray(np_keys, dtype=np.int64)),
+            "pos": int(np_pos),
+            "has_gauss": int(np_has_gauss),
+            "cached_gaussian": float(np_gauss),
+        },
+        "python": {"version": int(py_version), "internal": [int(v) for v in py_internal],
+                   "gauss_next": None if py_gauss is None else float(py_gauss)},
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore the RNG states saved by :func:`rng_state`."""
+    torch.set_rng_state(state["torch"].cpu().to(torch.uint8))
+    nps = state["numpy"]
+    np.random.set_state((nps["name"], nps["keys"].numpy().astype(np.uint32), int(nps["pos"]),
+                         int(nps["has_gauss"]), float(nps["cached_gaussian"])))
+    pys = state["python"]
+    random.setstate((int(pys["version"]), tuple(int(v) for v in pys["internal"]), pys["gauss_next"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"].cpu())
+
+
+# --------------------------------------------------------------------------- save / load
+def _plain(value: Any, where: str) -> Any:
+    """Check that ``value`` is tensors and plain data only (what weights_only loading accepts)."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, dict):
+        return {k: _plain(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    raise TypeError(f"checkpoint field {where}: {type(value).__name__} is not a tensor or plain data")
+
+
+def save(path, model: torch.nn.Module | dict, cfg, vocab, extra: dict | None = None) -> Path:
+    """Write a checkpoint atomically (temp file in the same folder, then ``os.replace``).
+
+    Args:
+        path: target file.
+        model: the module (its ``state_dict()`` is stored; DDP wrappers are unwrapped) or a state dict.
+        cfg: the config (a dataclass, stored with ``langpose.config.to_dict``, or a plain dict).
+        vocab: label texts (list of str).
+        extra: more plain data / tensors (epoch, optimizer state, RNG states, history, ...).
+    Returns the path.
+    """
+    from langpose.config import to_dict
+
+    path = Path(path)
+    if isinstance(model, torch.nn.Module):
+        model = getattr(model, "module", model)  # unwrap DistributedDataParallel
+        state = model.state_dict()
+    else:
+        state = dict(model)
+    cfg_dict = cfg if isinstance(cfg, dict) else to_dict(cfg)
+    payload = {"format": FORMAT, "version": VERSION, "model": state, "config": cfg_dict,
+               "vocab": [str(v) for v in vocab]}
+    for key, value in (extra or {}).items():
+        if key in payload:
+            raise ValueError(f"checkpoint extra key {key!r} clashes with a reserved key")
+        payload[key] = value
+    payload = _plain(payload, "checkpoint")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load(path, map_location="cpu") -> dict:
+    """Read a checkpoint with ``torch.load(weights_only=True)`` and check its layout.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError: the file is truncated/garbage, holds objects other than tensors and
+            plain data (refused: loading them could run code), or is not a langpose checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path}: no such file")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        msg = str(exc)
+        if "weights_only" in msg or "Unsupported global" in msg or "GLOBAL" in msg:
+            raise CheckpointError(
+                f"checkpoint {path}: refused, it holds Python objects other than tensors and plain data "
+                f"(loading them could run code); only langpose checkpoints are accepted. Detail: "
+                f"{msg.splitlines()[0] if msg else type(exc).__name__}"
+            ) from None
+        raise CheckpointError(f"checkpoint {path}: corrupt or not a torch checkpoint ({msg.splitlines()[0] if msg else exc!r})") from None
+    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"checkpoint {path}: corrupt or truncated file ({type(exc).__name__}: {first})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path}: not a langpose checkpoint (no format={FORMAT!r} marker)")
+    missing = [k for k in REQUIRED_KEYS if k not in payload]
+    if missing:
+        raise CheckpointError(f"checkpoint {path}: missing key(s) {', '.join(missing)}")
+    if int(payload["version"]) > VERSION:
+        raise CheckpointError(f"checkpoint {path}: format version {payload['version']} is newer than this langpose ({VERSION})")
+    return payload
+
+
+def load_state_into(model: torch.nn.Module, state: dict, path, strict: bool = True) -> None:
+    """``model.load_state_dict`` with a clear error naming the file and the mismatched keys/shapes."""
+    own = model.state_dict()
+    missing = sorted(k for k in own if k not in state)
+    unexpected = sorted(k for k in state if k not in own)
+    # vocab_emb (V, D) is resized by the model to the checkpoint's vocabulary: only D must agree.
+    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and isinstance(own[k], torch.Tensor)
+              and isinstance(state[k], torch.Tensor) and tuple(state[k].shape) != tuple(own[k].shape)
+              and not (k.endswith("vocab_emb") and state[k].shape[1:] == own[k].shape[1:])]
+    problems = []
+    if strict and missing:
+        problems.append(f"missing keys {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    if strict and unexpected:
+        problems.append(f"unexpected keys {', '.join(unexpected[:5])}{' ...' if len(unexpected) > 5 else ''}")
+    if shapes:
+        problems.append(f"shape mismatch {'; '.join(shapes[:5])}{' ...' if len(shapes) > 5 else ''}")
+    if problems:
+        raise CheckpointError(f"checkpoint {path}: incompatible with the model config: " + "; ".join(problems))
+    model.load_state_dict(state, strict=strict)
+
+
+def model_from_payload(payload: dict, path="<checkpoint>", map_location="cpu") -> torch.nn.Module:
+    """Build the model described by a loaded checkpoint payload and load its weights."""
+    from langpose.config import ConfigError
+    from langpose.models import build_model
+    from langpose.train import TrainConfig, config_from_dict
+
+    try:
+        cfg = config_from_dict(payload["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"checkpoint {path}: its stored config is not valid here: {exc}") from None
+    model = build_model(cfg.model)
+    load_state_into(model, payload["model"], path)
+    model.train_config = cfg  # the model's own ``.config`` stays its ModelConfig (used by forward)
+    model.vocab = list(payload["vocab"])
+    return model.to(map_location)
+
+
+def load_model(path, map_location="cpu") -> torch.nn.Module:
+    """Model in eval mode from a checkpoint.
+
+    ``.config`` is its ``ModelConfig``, ``.train_config`` the run's ``TrainConfig`` and ``.vocab``
+    the label texts. Raises FileNotFoundError / CheckpointError (naming the file and the problem).
+    """
+    payload = load(path, map_location="cpu")
+    model = model_from_payload(payload, path, map_location=map_location)
+    model.eval()
+    return model
+
+
+__all__ = ["CheckpointError", "save", "load", "load_model", "load_state_into", "model_from_payload",
+           "rng_state", "set_rng_state"]
