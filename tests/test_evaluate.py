@@ -1,0 +1,173 @@
+"""Evaluation protocols on hand-made views with oracle models; top-k, retrieval, robustness, tables."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from langpose.data.sequence import View
+from langpose.evaluate import (
+    evaluate, has_motion_embedding, retrieval_recall, topk_accuracy, top_confusions, write_results,
+)
+from langpose.inference import view_target, view_to_input
+from langpose.report import fmt, markdown_table
+from langpose.skeleton import H36M
+
+VOCAB = ("wave the right hand", "wave the left hand", "walk forward")
+
+
+def _key(frame) -> bytes:
+    return np.round(np.asarray(frame, dtype=np.float64), 4).tobytes()
+
+
+class LookupOracle(torch.nn.Module):
+    """Returns each frame's ground truth (+ a per-view offset), found by its exact 2D input.
+
+    Registers every frame's mirrored input with the mirrored answer as well, so it is
+    flip-equivariant: flip(lift(flip(x))) == lift(x). With ``embed`` it also has a motion
+    embedding: the one-hot of the frame label of the window's first frame.
+    """
+
+    def __init__(self, views, offsets=None, embed=False, mirror_offset=True):
+        super().__init__()
+        self.table, self.labels = {}, {}
+        for i, v in enumerate(views):
+            x, y = view_to_input(v), view_target(v)
+            off = np.zeros(3, np.float32) if offsets is None else np.asarray(offsets[i], dtype=np.float32)
+            for t in range(len(v)):
+                self.table[_key(x[t])] = y[t] + off
+                # mirror_offset=False breaks the equivariance: the offset is not mirrored
+                self.table[_key(H36M.flip(x[t]))] = H36M.flip(y[t] + off) if mirror_offset else H36M.flip(y[t]) + off
+                self.labels[_key(x[t])] = int(v.labels[t])
+        if embed:  # like LangPoseModel; without it the oracle is like MLPLifter (no encode_motion)
+            self.encode_motion = self._encode_motion
+            self.vocab = list(VOCAB)
+            self.vocab_emb = torch.eye(len(VOCAB))
+
+    def lift(self, x):
+        out = [[self.table[_key(f)] for f in w] for w in x.numpy()]
+        return torch.as_tensor(np.array(out), dtype=x.dtype)
+
+    def _encode_motion(self, x):
+        lab = [self.labels[_key(w[0])] for w in x.numpy()]
+        return torch.nn.functional.one_hot(torch.tensor(lab), len(VOCAB)).float()
+
+    def encode_text(self, emb):
+        return torch.nn.functional.normalize(emb, dim=-1)
+
+
+def make_view(name, T, label, seed, action=""):
+    rng = np.random.default_rng(seed)
+    kp = np.concatenate([rng.uniform(100, 900, size=(T, 17, 2)), np.ones((T, 17, 1))], -1)
+    j3d = rng.normal(scale=0.3, size=(T, 17, 3)) + np.array([0.0, 0.0, 5.0])
+    return View(name=name, subject="S9", camera="c0", keypoints2d=kp, width=1000, height=1000,
+                joints3d=j3d, labels=np.full(T, label), vocab=VOCAB, action=action)
+
+
+@pytest.fixture()
+def views():
+    return [make_view("a", 10, 0, 1), make_view("b", 30, 2, 2), make_view("c", 12, 1, 3)]
+
+
+def test_oracle_gives_zero_and_offset_gives_ten_mm(views):
+    res = evaluate(LookupOracle(views), views, window=4)
+    for key in ("p1", "p2", "n_mpjpe", "mpjve", "p1_frames"):
+        assert res[key] == pytest.approx(0.0, abs=1e-3), key
+    assert res["top1"] is None and res["r1"] is None  # no motion embedding
+    off = evaluate(LookupOracle(views, offsets=[[0.006, 0.008, 0.0]] * 3), views, window=4)
+    assert off["p1"] == pytest.approx(10.0, abs=1e-3)
+    assert off["p2"] == pytest.approx(0.0, abs=1e-3)  # a translation is removed by Procrustes
+    assert off["mpjve"] == pytest.approx(0.0, abs=1e-3)  # a constant offset has no velocity
+    assert set(off["per_joint"]) == set(H36M.names)
+    assert all(v == pytest.approx(10.0, abs=1e-3) for v in off["per_joint"].values())
+
+
+def test_per_action_mean_counts_every_action_once(views):
+    # 10 frames of action 0 at 10 mm, 30 of action 2 at 30 mm, 12 of action 1 at 20 mm
+    offs = [[0.01, 0, 0], [0.03, 0, 0], [0.02, 0, 0]]
+    res = evaluate(LookupOracle(views, offsets=offs), views, window=5, stride=2)
+    assert res["p1"] == pytest.approx(20.0, abs=1e-3)
+    assert res["p1_frames"] == pytest.approx((10 * 10 + 30 * 30 + 12 * 20) / 52, abs=1e-3)
+    assert res["per_action"]["walk forward"]["p1"] == pytest.approx(30.0, abs=1e-3)
+    assert res["per_action"]["walk forward"]["frames"] == 30
+    assert list(res["per_view"]) == ["b", "c", "a"]  # hardest first
+
+
+def test_unlabelled_frames_fall_back_to_view_action():
+    v = make_view("u", 8, -1, 5, action="Walking")
+    res = evaluate(LookupOracle([v]), [v], window=4)
+    assert list(res["per_action"]) == ["Walking"]
+
+
+def test_flip_test_is_exact_for_flip_equivariant_oracle(views):
+    off = [[0.006, 0.008, 0.0]] * 3
+    equivariant = LookupOracle(views, offsets=off)
+    a = evaluate(equivariant, views, window=4)
+    b = evaluate(equivariant, views, window=4, flip_test=True)
+    for key in ("p1", "p2", "n_mpjpe", "mpjve"):
+        assert b[key] == pytest.approx(a[key], abs=1e-4), key
+    assert b["p1"] == pytest.approx(10.0, abs=1e-3)
+    # not equivariant: flip(lift(flip(x))) = y + flip(offset) = y + (-6, 8, 0) mm; the
+    # average with y + (6, 8, 0) mm is y + (0, 8, 0) mm
+    broken = LookupOracle(views, offsets=off, mirror_offset=False)
+    assert evaluate(broken, views, window=4)["p1"] == pytest.approx(10.0, abs=1e-3)
+    assert evaluate(broken, views, window=4, flip_test=True)["p1"] == pytest.approx(8.0, abs=1e-3)
+
+
+def test_recognition_and_retrieval_with_embedding_oracle(views):
+    model = LookupOracle(views, embed=True)
+    assert has_motion_embedding(model)
+    res = evaluate(model, views, window=5)
+    assert res["top1"] == pytest.approx(100.0) and res["top5"] == pytest.approx(100.0)
+    assert res["r1"] == pytest.approx(100.0) and res["r5"] == pytest.approx(100.0)
+    assert res["num_windows"] == 2 + 6 + 3  # 10/5, 30/5, 12 frames -> starts 0, 5, 7
+    assert res["confusions"] == []
+
+
+def test_topk_on_constructed_logits():
+    scores = np.array([[0.9, 0.05, 0.05],   # label 0: rank 0
+                       [0.5, 0.3, 0.2],     # label 1: rank 1
+                       [0.6, 0.3, 0.1],     # label 2: rank 2
+                       [0.2, 0.7, 0.1]])    # label -1: skipped
+    acc = topk_accuracy(scores, [0, 1, 2, -1], ks=(1, 2, 5))
+    assert acc[1] == pytest.approx(100 / 3)
+    assert acc[2] == pytest.approx(200 / 3)
+    assert acc[5] == pytest.approx(100.0)
+    assert topk_accuracy(scores, [-1, -1, -1, -1])[1] is None
+    with pytest.raises(ValueError, match="labels"):
+        topk_accuracy(scores, [0, 1])
+    conf = top_confusions(scores, [0, 1, 2, -1], ["a", "b", "c"])
+    assert {(c["true"], c["predicted"]) for c in conf} == {("b", "a"), ("c", "a")}
+
+
+def test_retrieval_recall_on_constructed_embeddings():
+    # windows' labels and similarity to 2 queries
+    labels = np.array([0, 0, 1, 1])
+    sims = np.array([[0.2, 0.9],    # label 0 window, most similar to query 1 (a miss for q1 at k=1)
+                     [0.8, 0.1],
+                     [0.1, 0.3],
+                     [0.9, 0.5]])   # label 1 window, most similar to query 0
+    # q0: ranking 3 (label 1), 1 (label 0) -> miss at 1, hit at 2
+    # q1: ranking 0 (label 0), 3 (label 1) -> miss at 1, hit at 2
+    r = retrieval_recall(sims, labels, ks=(1, 2))
+    assert r[1] == pytest.approx(0.0) and r[2] == pytest.approx(100.0)
+    sims[2, 1] = 1.0  # now q1's best window has label 1
+    assert retrieval_recall(sims, labels, ks=(1,))[1] == pytest.approx(50.0)
+    assert retrieval_recall(sims, np.array([-1, -1, -1, -1]))[1] is None
+
+
+def test_markdown_table_format_and_write_results(tmp_path, views):
+    table = markdown_table(["model", "P1", "top-1"], [("a", 12.345, None), ("b", (10.0, 0.25), 50)])
+    assert table.splitlines() == ["| model | P1 | top-1 |", "|---|---|---|",
+                                  "| a | 12.3 | n/a |", "| b | 10.0 ± 0.2 | 50 |"]
+    assert fmt({"mean": 1.0, "std": None}) == "1.0"
+    with pytest.raises(ValueError, match="row 0 has 2 cells"):
+        markdown_table(["x", "y", "z"], [(1, 2)])
+    res = evaluate(LookupOracle(views), views, window=4)
+    paths = write_results(res, tmp_path / "out")
+    data = json.loads(paths["json"].read_text())
+    assert data["p1"] == pytest.approx(0.0, abs=1e-3) and data["top1"] is None
+    md = paths["markdown"].read_text()
+    assert "| P1 MPJPE (mm) | 0.0 |" in md and "| action top-1 (%) | n/a |" in md
+    assert "| walk forward |" in md
+    assert not list((tmp_path / "out").glob("*.tmp"))
