@@ -275,7 +275,8 @@ def make_condition(kind: str, param=None, skeleton: Skeleton = H36M) -> Conditio
 
     kinds: ``"clean"``; ``"joint_mask"`` (param = ratio of joints hidden in every frame);
     ``"part"`` (param = body-part name of ``skeleton.parts``, hidden in every frame);
-    ``"gap"`` (param = length in frames of fully masked temporal windows).
+    ``"gap"`` (param = length in frames of fully masked temporal windows, one per second:
+    ``GapMask``).
     """
     from langpose.data import corruption as C
 
@@ -288,18 +289,45 @@ def make_condition(kind: str, param=None, skeleton: Skeleton = H36M) -> Conditio
         return Condition(f"joint_mask_{ratio:g}", kind, ratio, C.JointMask(ratio))
     if kind == "part":
         skeleton.part(param)  # KeyError naming the valid parts
-        return Condition(f"part_{param}", kind, param, C.PartMask(1.0, (param,)))
+        # the part hidden in every frame of every sequence
+        return Condition(f"part_{param}", kind, param, C.PartMask(1.0, (param,), span=(1.0, 1.0), skeleton=skeleton))
     if kind == "gap":
         length = int(param)
         if length <= 0:
             raise ValueError(f"make_condition: gap length must be positive, got {param!r}")
-        return Condition(f"gap_{length}", kind, length, _gap_transform(C, length))
+        return Condition(f"gap_{length}", kind, length, GapMask(length))
     raise ValueError(f"make_condition: unknown kind {kind!r}; expected clean, joint_mask, part or gap")
 
 
-def _gap_transform(C, length: int):
-    """Temporal gaps of exactly ``length`` frames (the data engineer's TemporalWindowMask)."""
-    return C.TemporalWindowMask(1.0, length, min_len=length)
+class GapMask:
+    """Temporal gaps of exactly ``length`` frames: every ``period`` frames (1 s at 50 fps) one
+    fully masked window of ``length`` frames at a random place inside the period.
+
+    Same protocol as the ``langpose.data.corruption`` transforms (``(x2d, generator) ->
+    (x2d, visible)``, hidden joints x = y = confidence = 0) for a single sequence (T, J, 3).
+    ``TemporalWindowMask`` draws one gap of 1..max_len frames per sequence; a sweep over
+    gap lengths needs exact lengths at a fixed rate, hence this small variant.
+    """
+
+    def __init__(self, length: int, period: int = 50):
+        if length < 1 or period < length:
+            raise ValueError(f"GapMask: need 1 <= length <= period, got length={length}, period={period}")
+        self.length, self.period = int(length), int(period)
+
+    def __call__(self, x2d, generator=None):
+        x2d = torch.as_tensor(x2d)
+        if x2d.ndim != 3 or x2d.shape[-1] != 3:
+            raise ValueError(f"GapMask: expected one sequence x2d (T, J, 3), got shape {tuple(x2d.shape)}")
+        T = x2d.shape[0]
+        hide = torch.zeros(T, dtype=torch.bool)
+        for start in range(0, T, self.period):
+            room = min(self.period, T - start) - self.length
+            if room < 0:
+                break
+            off = int(torch.randint(0, room + 1, (1,), generator=generator))
+            hide[start + off:start + off + self.length] = True
+        visible = ~hide[:, None] & (x2d[..., 2] > 0)  # (T, J)
+        return x2d.masked_fill(hide[:, None, None], 0.0), visible
 
 
 def default_conditions(ratios=(0.1, 0.3, 0.5), parts=("left_arm", "right_arm", "left_leg", "right_leg", "lower_body"),

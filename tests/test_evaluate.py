@@ -171,3 +171,63 @@ def test_markdown_table_format_and_write_results(tmp_path, views):
     assert "| P1 MPJPE (mm) | 0.0 |" in md and "| action top-1 (%) | n/a |" in md
     assert "| walk forward |" in md
     assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_robustness_sweep_keys_and_hidden_joints(views):
+    from langpose.evaluate import default_conditions, robustness
+
+    conds = default_conditions()
+    assert [c.name for c in conds] == [
+        "clean", "joint_mask_0.1", "joint_mask_0.3", "joint_mask_0.5", "part_left_arm", "part_right_arm",
+        "part_left_leg", "part_right_leg", "part_lower_body", "gap_5", "gap_15"]
+
+    class MaskedZero(LookupOracle):
+        """The oracle, but every hidden joint (confidence 0) is predicted at the origin."""
+
+        def lift(self, x):
+            clean = torch.as_tensor(np.array([[self.table[self.clean_of[_key(f)]] for f in w]
+                                              for w in x.numpy()]), dtype=x.dtype)
+            return torch.where(x[..., 2:3] > 0, clean, torch.zeros_like(clean))
+
+    model = MaskedZero(views)
+    # hidden joints are zeroed: map a corrupted frame back to its clean frame by its visible joints
+    model.clean_of = {}
+    model.frames = [(view_to_input(v)[t]) for v in views for t in range(len(v))]
+
+    def clean_key(frame):
+        vis = frame[:, 2] > 0
+        for f in model.frames:
+            if np.allclose(f[vis], frame[vis], atol=1e-4):
+                return _key(f)
+        raise KeyError("no clean frame")
+
+    class Keys(dict):
+        def __missing__(self, k):
+            v = clean_key(np.frombuffer(k, dtype=np.float64).reshape(17, 3))
+            self[k] = v
+            return v
+
+    model.clean_of = Keys()
+    res = robustness(model, views, window=5, seed=3)
+    c = res["conditions"]
+    assert set(c) == {x.name for x in conds}
+    assert c["clean"]["p1"] == pytest.approx(0.0, abs=1e-3) and c["clean"]["p1_hidden"] is None
+    assert c["clean"]["hidden_fraction"] == 0.0
+    # the left arm hidden in every frame: 3 of 17 joints, every hidden one at the origin
+    left = c["part_left_arm"]
+    assert left["hidden_fraction"] == pytest.approx(3 / 17)
+    gt = np.concatenate([view_target(v) for v in views])
+    expected_hidden = 1000 * np.linalg.norm(gt[:, [11, 12, 13]], axis=-1).mean()
+    assert left["p1_hidden"] == pytest.approx(expected_hidden, rel=1e-4)
+    assert left["p1_frames"] == pytest.approx(expected_hidden * 3 / 17, rel=1e-4)
+    assert c["part_lower_body"]["hidden_fraction"] == pytest.approx(7 / 17)
+    for r, name in ((0.1, "joint_mask_0.1"), (0.5, "joint_mask_0.5")):
+        assert abs(c[name]["hidden_fraction"] - r) < 0.05
+    # one 15-frame gap per 50 frames: view b (30 frames) gets one, views a, c (10, 12 frames) none
+    assert c["gap_15"]["hidden_fraction"] == pytest.approx(15 * 17 / (52 * 17))
+    assert res["part_mean"]["p1"] == pytest.approx(np.mean([c[f"part_{p}"]["p1"] for p in
+                                                            ("left_arm", "right_arm", "left_leg", "right_leg",
+                                                             "lower_body")]))
+    # a fixed seed gives the same masks
+    again = robustness(model, views, window=5, seed=3, conditions=conds[1:2])
+    assert again["conditions"]["joint_mask_0.1"] == c["joint_mask_0.1"]
