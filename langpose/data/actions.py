@@ -306,8 +306,8 @@ def punch(side):
 def throw(side):
     def program(t, dur, p):
         u = (_phase(t, p, 0.7) / (2 * np.pi)) % 1.0
-        wind = smoothstep(u / 0.45) * (1 - smoothstep((u - 0.45) / 0.2))
-        release = smoothstep((u - 0.45) / 0.2) * (1 - smoothstep((u - 0.75) / 0.25))
+        wind = smoothstep(u / 0.4) * (1 - smoothstep((u - 0.4) / 0.3))
+        release = smoothstep((u - 0.4) / 0.3) * (1 - smoothstep((u - 0.7) / 0.3))
         a = p.amp
         return _side({"sh_abd_x": 0.12 + 1.3 * a * wind + 0.2 * release, "elbow_x": 0.25 + 1.5 * wind + 0.1 * release,
                       "sh_flex_x": 0.05 - 0.3 * wind + 1.7 * a * release, "sh_twist_x": 0.9 * wind,

@@ -142,9 +142,9 @@ def _rot(axis: int, a) -> np.ndarray:
 
 
 def _fade(R: np.ndarray) -> np.ndarray:
-    """Hinge limit: 1 while the hinge axis (local y) is along the body's lateral axis, -> 0 past 75 deg."""
+    """Hinge limit: 1 while the hinge axis (local y) is near the body's lateral axis, -> 0 as it nears 90 deg."""
     c = R[..., 1, 1]  # y component of R @ e_y
-    x = np.clip((c - 0.05) / 0.25, 0, 1)
+    x = np.clip((c - 0.05) / 0.45, 0, 1)
     return x * x * (3 - 2 * x)
 
 

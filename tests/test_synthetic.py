@@ -1,0 +1,178 @@
+"""The procedural motion generator: vocabulary, subjects, plausibility, determinism."""
+import numpy as np
+import pytest
+
+from langpose.data import synthetic as S
+from langpose.skeleton import H36M
+
+
+@pytest.fixture(scope="module")
+def seqs():
+    return S.generate(24, seed=3)
+
+
+def _unit(v):
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def hinge_sign(P, a, b, c, lat):
+    """Signed sine of the bend at joint b (a-b-c) about the lateral axis ``lat`` (T, 3)."""
+    return (np.cross(_unit(P[:, b] - P[:, a]), _unit(P[:, c] - P[:, b])) * lat).sum(-1)
+
+
+def test_vocabulary():
+    assert len(S.ACTIONS) >= 30 and len(set(S.ACTIONS)) == len(S.ACTIONS)
+    for text in ("wave the right hand", "wave the left hand", "kick with the left leg", "kick with the right leg",
+                 "punch with the right hand", "walk forward", "walk backward", "turn around", "jump in place",
+                 "jump forward", "squat", "sit down", "stand up", "bend down to pick something up", "jumping jacks",
+                 "clap hands", "raise both arms", "throw with the right hand", "side step to the left",
+                 "side step to the right", "march in place", "stretch"):
+        assert S.ACTIONS[S.action_id(text)] == text
+
+
+def test_unknown_action_is_a_clear_error():
+    with pytest.raises(KeyError, match=r"unknown action 'wave the rigth hand'.*did you mean 'wave the right hand'"):
+        S.action_id("wave the rigth hand")
+    with pytest.raises(KeyError, match="unknown action"):
+        S.synthesize(S.SUBJECTS[0], ["moonwalk"], np.random.default_rng(0))
+
+
+def test_subjects_heights_and_bones():
+    assert len(S.SUBJECTS) >= 8
+    heights = [s.height for s in S.SUBJECTS]
+    assert min(heights) >= 1.50 and max(heights) <= 1.95
+    assert max(heights) - min(heights) > 0.3
+    for subj in S.SUBJECTS:  # standing still, the head joint sits ~6 cm below the stated height
+        seq = S.synthesize(subj, ["stand still"], np.random.default_rng(0))
+        top = seq.joints3d[:, 10, 2].max()
+        assert subj.height - 0.12 < top < subj.height
+    a, b = (S.synthesize(S.SUBJECTS[i], ["stand still"], np.random.default_rng(0)) for i in (0, 2))
+    assert np.abs(H36M.bone_lengths(a.joints3d[0]) - H36M.bone_lengths(b.joints3d[0])).max() > 0.02
+
+
+def test_sequences_format(seqs):
+    for s in seqs:
+        assert s.fps == 50.0 and s.vocab == S.ACTIONS and s.joints3d.shape == (len(s), 17, 3)
+        assert (s.labels >= 0).all() and len(np.unique(s.labels)) >= 2  # chains of >= 2 actions
+        assert s.meta["facing"].shape == (len(s),)
+    assert len({s.subject for s in seqs}) == 8
+
+
+def test_bone_lengths_constant(seqs):
+    for s in seqs:
+        assert H36M.bone_lengths(s.joints3d).std(0).max() < 1e-3
+
+
+def test_feet_on_the_floor(seqs):
+    for s in seqs:
+        ankles = s.joints3d[:, [3, 6], 2]
+        assert ankles.min() > -0.03
+        assert s.joints3d[..., 2].min() > -0.03
+        # grounded: except in flight, the lowest ankle rests at ankle height (< 15 cm)
+        assert np.median(ankles.min(1)) < 0.15
+
+
+def test_knees_and_elbows_never_bend_backwards(seqs):
+    """Knee: the shin turns backwards from the thigh, so cross(thigh, shin) points along the
+    hips' left axis (hipL - hipR): sign >= 0. Elbow: the forearm turns forwards from the upper
+    arm, so cross(upper arm, forearm) points along -(shoulderL - shoulderR): sign <= 0."""
+    for s in seqs:
+        P = s.joints3d.astype(np.float64)
+        hips, shoulders = _unit(P[:, 4] - P[:, 1]), _unit(P[:, 11] - P[:, 14])
+        for a, b, c in ((1, 2, 3), (4, 5, 6)):
+            assert hinge_sign(P, a, b, c, hips).min() > -1e-3, s.name
+        for a, b, c in ((14, 15, 16), (11, 12, 13)):
+            assert hinge_sign(P, a, b, c, shoulders).max() < 1e-3, s.name
+
+
+def test_hinge_check_detects_a_backward_knee():
+    seq = S.synthesize(S.SUBJECTS[0], ["squat"], np.random.default_rng(0))
+    P = seq.joints3d.astype(np.float64)
+    hips = _unit(P[:, 4] - P[:, 1])
+    bent = hinge_sign(P, 1, 2, 3, hips)
+    assert bent.max() > 0.5  # a deep squat bends the knee a lot, forwards
+    mirrored = P.copy()  # reflect the right ankle through the knee's thigh line: a backward knee
+    thigh = _unit(P[:, 2] - P[:, 1])
+    shin = P[:, 3] - P[:, 2]
+    along = (shin * thigh).sum(-1, keepdims=True) * thigh
+    mirrored[:, 3] = P[:, 2] + 2 * along - shin
+    assert hinge_sign(mirrored, 1, 2, 3, hips).min() < -0.5
+
+
+def test_left_is_on_the_left(seqs):
+    """With z up and facing f = (cos a, sin a, 0), the subject's left is cross(z, f) = (-sin a, cos a, 0)."""
+    for s in seqs:
+        f = s.meta["facing"]
+        left = np.stack([-np.sin(f), np.cos(f), np.zeros_like(f)], -1)
+        for l, r in ((4, 1), (11, 14)):
+            assert ((s.joints3d[:, l] - s.joints3d[:, r]) * left).sum(-1).min() > 0.15
+
+
+def test_motion_is_smooth(seqs):
+    for s in seqs:
+        step = np.linalg.norm(np.diff(s.joints3d, axis=0), axis=-1)  # m per frame
+        assert step.max() < 0.25, s.name  # < 12.5 m/s even for a punch's fist
+        assert np.median(step) < 0.05
+
+
+def test_deterministic_by_seed():
+    a, b, c = S.generate(3, seed=1), S.generate(3, seed=1), S.generate(3, seed=2)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.joints3d, y.joints3d)
+        np.testing.assert_array_equal(x.labels, y.labels)
+    assert not np.array_equal(a[0].labels, c[0].labels) or not np.allclose(a[0].joints3d[:10], c[0].joints3d[:10])
+
+
+def _displacement(action, rng_seed=0):
+    seq = S.synthesize(S.SUBJECTS[3], [action], np.random.default_rng(rng_seed), yaw0=0.7, start=(0, 0))
+    d = seq.joints3d[-1, 0, :2] - seq.joints3d[0, 0, :2]
+    f = np.array([np.cos(0.7), np.sin(0.7)])
+    return seq, d @ f, d @ np.array([-f[1], f[0]])
+
+
+def test_locomotion_goes_where_the_label_says():
+    assert _displacement("walk forward")[1] > 1.5
+    assert _displacement("walk backward")[1] < -0.8
+    assert _displacement("side step to the left")[2] > 0.5
+    assert _displacement("side step to the right")[2] < -0.5
+    seq, fwd, _ = _displacement("march in place")
+    assert abs(fwd) < 0.05
+    turn = S.synthesize(S.SUBJECTS[0], ["turn around"], np.random.default_rng(0), yaw0=0.0)
+    assert abs(turn.meta["facing"][-1] - np.pi) < 0.05
+
+
+def test_sides_of_arm_actions():
+    seq = S.synthesize(S.SUBJECTS[1], ["wave the right hand"], np.random.default_rng(0))
+    mid = slice(len(seq) // 3, 2 * len(seq) // 3)
+    P = seq.joints3d[mid]
+    assert (P[:, 16, 2] > P[:, 14, 2]).all()  # right wrist above right shoulder
+    assert (P[:, 13, 2] < P[:, 11, 2] - 0.3).all()  # left hand hangs down
+    seq = S.synthesize(S.SUBJECTS[1], ["kick with the left leg"], np.random.default_rng(0))
+    assert seq.joints3d[:, 6, 2].max() > seq.joints3d[:, 3, 2].max() + 0.3
+
+
+def test_transitions_are_blended_and_labelled():
+    chain = ["march in place", "raise both arms"]
+    soft = S.synthesize(S.SUBJECTS[0], chain, np.random.default_rng(5), blend_seconds=0.3)
+    hard = S.synthesize(S.SUBJECTS[0], chain, np.random.default_rng(5), blend_seconds=1e-3)
+    change = np.flatnonzero(np.diff(soft.labels))
+    assert len(change) == 1
+    assert soft.labels[0] == S.action_id("march in place") and soft.labels[-1] == S.action_id("raise both arms")
+    np.testing.assert_array_equal(soft.labels, hard.labels)
+    near = slice(change[0] - 20, change[0] + 20)
+
+    def jump(seq):
+        return np.linalg.norm(np.diff(seq.joints3d[near], axis=0), axis=-1).max()
+
+    assert jump(hard) > 2 * jump(soft)  # a hard switch teleports the lifted leg; the blend does not
+    assert jump(soft) < 0.06
+
+
+def test_generation_speed():
+    import time
+
+    t = time.perf_counter()
+    seqs = S.generate(16, seed=0)
+    dt = time.perf_counter() - t
+    frames = sum(len(s) for s in seqs)
+    assert frames / dt > 20000  # frames per second; the default dataset (~80k frames) takes a few seconds
