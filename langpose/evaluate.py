@@ -137,7 +137,9 @@ def text_embeddings(model, vocab: Seq[str]) -> torch.Tensor:
     """The model's aligned-space embedding of each label text: (V, D), L2-normalised.
 
     Uses the model's stored ``vocab_emb`` when its ``vocab`` is exactly ``vocab``;
-    otherwise encodes the texts with ``langpose.text.encode`` and the model's text encoder.
+    otherwise encodes the texts with ``langpose.text.encode`` and the text encoder and
+    template of the model's ``train_config`` (set by ``langpose.load_model``), else of
+    ``config.text_encoder`` (zero-shot: e.g. the DeepMimic labels).
     """
     vocab = list(vocab)
     own = list(getattr(model, "vocab", None) or [])
@@ -145,9 +147,13 @@ def text_embeddings(model, vocab: Seq[str]) -> torch.Tensor:
     if own != vocab or raw is None or len(raw) != len(vocab):
         from langpose.text import encode
 
-        cfg = getattr(model, "config", None) or getattr(model, "cfg", None)
-        encoder = getattr(cfg, "text_encoder", "auto") if cfg is not None else "auto"
-        raw = encode(vocab, encoder=encoder)
+        tcfg = getattr(getattr(model, "train_config", None), "text", None)
+        if tcfg is not None:  # the encoder and prompt template the model was trained with
+            raw = encode(vocab, encoder=tcfg.name, template=tcfg.template, cache_dir=tcfg.cache_dir,
+                         clip_model=tcfg.clip_model, clip_path=tcfg.clip_path)
+        else:
+            cfg = getattr(model, "config", None) or getattr(model, "cfg", None)
+            raw = encode(vocab, encoder=getattr(cfg, "text_encoder", "auto") if cfg is not None else "auto")
     raw = raw.to(model_device(model)).float()
     return torch.nn.functional.normalize(model.encode_text(raw).float(), dim=-1).cpu()
 
