@@ -210,9 +210,11 @@ def smplh_joints(amass_file: str, body_model_dir: str, batch: int = 512) -> tupl
     import smplx  # optional dependency, only for path (b)
     import torch
 
-    nb = min(len(betas), 16)
     model = smplx.SMPLH(model_path=model_file, gender=gender, use_pca=False, flat_hand_mean=True,
-                        num_betas=nb, ext=os.path.splitext(model_file)[1][1:], batch_size=1)
+                        num_betas=min(len(betas), 16), ext=os.path.splitext(model_file)[1][1:], batch_size=1)
+    # smplx keeps at most 10 shape coefficients for models with fewer than 300 shape
+    # components (AMASS's SMPL-H has 16): betas 11-16, which are small, are dropped.
+    nb = min(int(model.num_betas), len(betas))
     out = []
     with torch.no_grad():
         for s in range(0, len(poses), batch):
