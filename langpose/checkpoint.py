@@ -147,13 +147,15 @@ def load(path, map_location="cpu") -> dict:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         msg = str(exc)
-        if "weights_only" in msg or "Unsupported global" in msg or "GLOBAL" in msg:
+        lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+        detail = [ln for ln in lines if "GLOBAL" in ln or "Unsupported" in ln or "unsupported" in ln]
+        detail_text = detail[0] if detail else (lines[0] if lines else type(exc).__name__)
+        if "GLOBAL" in msg or "global" in detail_text.lower():
             raise CheckpointError(
                 f"checkpoint {path}: refused, it holds Python objects other than tensors and plain data "
-                f"(loading them could run code); only langpose checkpoints are accepted. Detail: "
-                f"{msg.splitlines()[0] if msg else type(exc).__name__}"
+                f"(loading them could run code); only langpose checkpoints are accepted ({detail_text})"
             ) from None
-        raise CheckpointError(f"checkpoint {path}: corrupt or not a torch checkpoint ({msg.splitlines()[0] if msg else exc!r})") from None
+        raise CheckpointError(f"checkpoint {path}: corrupt or not a torch checkpoint ({detail_text})") from None
     except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"checkpoint {path}: corrupt or truncated file ({type(exc).__name__}: {first})") from None

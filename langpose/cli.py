@@ -69,7 +69,7 @@ def _run_train(args, stage: str) -> int:
     summary = fit(cfg, args.run_dir, stage=stage, init_checkpoint=getattr(args, "init", None), resume=args.resume)
     metrics = summary.get("metrics", {})
     shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()
-             if k in ("epoch", "train_total", "val_p1_mm", "val_p2_mm", "val_top1")}
+             if k in ("epoch", "train_total", "val_p1_mm", "val_p2_mm", "val_top1_pct")}
     if summary.get("world_size", 1) == 1 or _rank() == 0:
         print(f"{stage} done: {summary['checkpoint']} {json.dumps(shown)}")
     return 0
@@ -105,7 +105,7 @@ def _run_evaluate(args) -> int:
                           f"{cfg.data.dataset}/{args.split}")
     top1 = res.get("top1")
     print(f"P1 {res['p1']:.1f} mm, P2 {res['p2']:.1f} mm"
-          + (f", top-1 {top1:.3f}" if top1 is not None else "") + f" -> {paths}")
+          + (f", top-1 {top1:.1f}%" if top1 is not None else "") + f" -> {paths}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """One training loop for both stages of LangPose.
 
-Stage 1, ``pretrain``: action-labelled motion; each batch's 2D input is corrupted on the
-fly (joint / frame / body-part / temporal-window masking, noise: ``langpose.data.corruption``)
+Stage 1, ``pretrain``: action-labelled motion; the 2D input is corrupted on the fly
+(joint / frame / body-part / temporal-window masking, noise: ``langpose.data.corruption``,
+drawn per window from (seed, epoch, index) by ``WindowDataset``)
 and the model learns 3D reconstruction and text alignment at once::
 
     L = L_3D + 0.5 L_N + 20 L_vel + w_align L_align
@@ -272,16 +273,16 @@ def load_split_views(cfg: TrainConfig, split: str):
     return load_views(d.dataset, split, d.data_root)
 
 
-def build_dataset(cfg: TrainConfig, split: str, train: bool):
-    """A ``WindowDataset`` of one split (corruption is applied per batch by the loop, not here)."""
+def build_dataset(cfg: TrainConfig, split: str, train: bool, corruption=None):
+    """A ``WindowDataset`` of one split; ``corruption`` and flips are drawn per item from
+    (seed, epoch, index) by the dataset (``set_epoch`` each epoch)."""
     from langpose.data.windows import WindowDataset
 
     views = load_split_views(cfg, split)
     if not views:
         raise ValueError(f"dataset {cfg.data.dataset!r} split {split!r} has no views")
-    ds = WindowDataset(views, window=cfg.data.window, stride=cfg.data.stride, corruption=None,
-                       seed=cfg.seed, flip=bool(cfg.flip_augment and train))
-    return ds
+    return WindowDataset(views, window=cfg.data.window, stride=cfg.data.stride, corruption=corruption,
+                         seed=cfg.seed, flip=bool(cfg.flip_augment and train))
 
 
 def _subset(ds, cap: int, seed: int):
@@ -317,7 +318,7 @@ def _cap_views(views, max_frames: int):
 # --------------------------------------------------------------------------- validation
 @torch.no_grad()
 def validate(model, views, cfg: TrainConfig, recognition: bool = True) -> dict:
-    """Val P1 / P2 (mm, per-action means) and action top-1 through ``langpose.evaluate.evaluate``."""
+    """Val P1 / P2 (mm, per-action means) and action top-1 (%) through ``langpose.evaluate.evaluate``."""
     from langpose.evaluate import evaluate
 
     model = ddp_utils.unwrap(model)
@@ -330,7 +331,7 @@ def validate(model, views, cfg: TrainConfig, recognition: bool = True) -> dict:
         model.train(was_training)
     out = {"val_p1_mm": res.get("p1"), "val_p2_mm": res.get("p2")}
     if res.get("top1") is not None:
-        out["val_top1"] = res["top1"]
+        out["val_top1_pct"] = res["top1"]  # percent
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -422,7 +423,10 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
 
     # ---- data
     cap_tr, cap_va = _caps(cfg)
-    train_full = build_dataset(cfg, cfg.data.train_split, train=True)
+    corrupt = None
+    if stage == "pretrain" or cfg.finetune_corruption:
+        corrupt = build_corruption(cfg.corruption)  # masking + noise, on the fly per item
+    train_full = build_dataset(cfg, cfg.data.train_split, train=True, corruption=corrupt)
     train_ds = _subset(train_full, cap_tr, cfg.seed)
     val_views = None
     if cfg.data.val_split:
@@ -488,9 +492,6 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    corrupt = None
-    if stage == "pretrain" or cfg.finetune_corruption:
-        corrupt = build_corruption(cfg.corruption)
     sampler = torch.utils.data.DistributedSampler(train_ds, num_replicas=info.world_size, rank=info.rank,
                                                   shuffle=True, seed=cfg.seed, drop_last=False)
     loader = torch.utils.data.DataLoader(
@@ -508,6 +509,7 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         for group in optimizer.param_groups:
             group["lr"] = lr
         sampler.set_epoch(epoch)
+        train_full.set_epoch(epoch)  # corruption and flip draws of this epoch
         loader.generator.manual_seed(_mix(cfg.seed, epoch))
         torch.manual_seed(_mix(cfg.seed, epoch, info.rank, 1))  # dropout etc.: per epoch and rank
         net.train()
@@ -522,16 +524,7 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         for step, batch in enumerate(it):
             if cfg.optim.max_steps and step >= cfg.optim.max_steps:
                 break
-            x2d = batch["x2d"]
-            visible = batch.get("visible")
-            if corrupt is not None:
-                gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, step, info.rank, 2))
-                x2d, vis = corrupt(x2d, gen)  # (B, T, 17, 3), (B, T, 17)
-                visible = vis if visible is None else (visible & vis)
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-            batch["x2d"] = x2d.to(device, non_blocking=True)
-            if visible is not None:
-                batch["visible"] = visible.to(device)
             with torch.autocast(device_type=device.type, dtype=amp_dtype or torch.float32,
                                 enabled=amp_dtype is not None):
                 out = net(batch["x2d"], with_motion=text_dev is not None)
@@ -566,7 +559,8 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         if val_views is not None and cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0
                                                          or epoch + 1 == cfg.optim.epochs):
             rec.update(validate(net, val_views, cfg, recognition=stage == "pretrain"))
-        rec["logit_scale"] = float(model.scale()) if hasattr(model, "scale") else None
+        if hasattr(model, "scale"):
+            rec["logit_scale"] = float(model.scale().detach())  # exp(log scale), clamped
         rec["seconds"] = round(time.time() - t_epoch, 3)
         history.append(rec)
         score = rec.get("val_p1_mm", rec.get("train_total", math.inf))
@@ -583,6 +577,11 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
             logger.info("%s epoch %d: %s", stage, epoch + 1,
                         ", ".join(f"{k}={v:.4g}" for k, v in rec.items() if isinstance(v, float)))
         ddp_utils.barrier(info)
+    dump = os.environ.get("LANGPOSE_RANK_DUMP")
+    if dump:  # test hook: every rank writes its own final weights (DDP replicas must agree)
+        Path(dump).mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)},
+                   Path(dump) / f"rank{info.rank}.pt")
     summary = {"stage": stage, "run_dir": str(run_dir), "epochs": len(history),
                "checkpoint": str(run_dir / "checkpoint.pt"), "last": str(last_path),
                "metrics": history[-1] if history else {}, "best": best,

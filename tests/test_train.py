@@ -1,0 +1,178 @@
+"""The training loop: configs, both stages, exact resume, determinism, bad input."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+import langpose
+from langpose import checkpoint as ckpt
+from langpose.config import ConfigError
+from langpose.train import (PRESETS, TrainConfig, build_dataset, config_from_dict, fit, lr_at, read_metrics,
+                            train_config)
+
+# A very small run: few windows, few steps, a one-layer tiny model.
+SMALL = ["data.quick=True", "data.max_train_windows=48", "data.batch_size=16", "data.max_val_frames=120",
+         "model.depth=1", "optim.epochs=1", "optim.max_steps=2", "progress=False"]
+
+
+def _cfg(*extra) -> TrainConfig:
+    return train_config("tiny", SMALL + list(extra))
+
+
+def _tensors(state: dict) -> dict:
+    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+def _assert_same_state(a: dict, b: dict):
+    a, b = _tensors(a), _tensors(b)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    run = tmp_path_factory.mktemp("pre") / "pretrain"
+    summary = fit(_cfg(), run, stage="pretrain")
+    return run, summary
+
+
+# --------------------------------------------------------------------------- configs
+def test_presets_and_overrides():
+    assert set(PRESETS) == {"tiny", "small", "paper"}
+    tiny = train_config("tiny")
+    assert tiny.model.dim == 32 and tiny.data.window == 27
+    assert train_config("paper").model.max_frames == 243 and train_config("paper").data.window == 243
+    cfg = train_config("tiny", ["optim.lr=0.002", "data.batch_size=8", "corruption.joint_mask=0.2"])
+    assert (cfg.optim.lr, cfg.data.batch_size, cfg.corruption.joint_mask) == (0.002, 8, 0.2)
+    cfg2 = train_config("tiny", {"loss.w_align": 0.5})
+    assert cfg2.loss.w_align == 0.5
+    assert config_from_dict(json.loads(json.dumps(langpose.config.to_dict(cfg)))) == cfg
+    # MotionBERT-like defaults
+    d = TrainConfig()
+    assert (d.optim.lr, d.optim.weight_decay, d.optim.lr_decay, d.optim.grad_clip) == (5e-4, 0.01, 0.99, 1.0)
+    assert (d.corruption.joint_mask, d.corruption.frame_mask) == (0.05, 0.10)
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="optim.no_such_key"):
+        train_config("tiny", ["optim.no_such_key=1"])
+    with pytest.raises(ConfigError, match="unknown config key 'bogus'"):
+        train_config("tiny", ["bogus=1"])
+    with pytest.raises(ConfigError, match="unknown preset 'huge'"):
+        train_config("huge")
+    with pytest.raises(ConfigError, match="optim.schedule"):
+        train_config("tiny", ["optim.schedule=linear"])
+    with pytest.raises(ConfigError, match="data.window=81 exceeds model.max_frames=27"):
+        train_config("tiny", ["data.window=81"])
+
+
+def test_lr_schedules():
+    cfg = train_config("tiny", ["optim.lr=0.001", "optim.lr_decay=0.5", "optim.epochs=4"])
+    assert [lr_at(cfg.optim, e) for e in range(3)] == [0.001, 0.0005, 0.00025]
+    cos = train_config("tiny", ["optim.lr=0.001", "optim.schedule=cosine", "optim.epochs=4"]).optim
+    assert lr_at(cos, 0) == pytest.approx(0.001)
+    assert lr_at(cos, 2) == pytest.approx(0.0005)
+    assert lr_at(cos, 1) == pytest.approx(0.001 * 0.5 * (1 + math.cos(math.pi / 4)))
+
+
+def test_flip_augment_uses_the_window_dataset_flag():
+    cfg = _cfg()
+    assert build_dataset(cfg, "train", train=True).flip is True
+    assert build_dataset(cfg, "val", train=False).flip is False
+    assert build_dataset(_cfg("flip_augment=False"), "train", train=True).flip is False
+
+
+# --------------------------------------------------------------------------- pretraining
+def test_pretrain_writes_run_files(pretrained):
+    run, summary = pretrained
+    assert {"checkpoint.pt", "last.pt", "metrics.jsonl", "config.json"} <= {p.name for p in run.iterdir()}
+    recs = read_metrics(run)
+    assert len(recs) == 1 and recs[0]["epoch"] == 1 and recs[0]["steps"] == 2
+    for key in ("train_total", "train_mpjpe", "train_align", "val_p1_mm", "val_p2_mm", "val_top1_pct", "lr"):
+        assert key in recs[0] and math.isfinite(recs[0][key]), key
+    assert recs[0]["val_p2_mm"] <= recs[0]["val_p1_mm"]
+    assert json.loads((run / "config.json").read_text())["stage"] == "pretrain"
+    model = langpose.load_model(run / "checkpoint.pt")
+    assert len(model.vocab) >= 30 and model.vocab_emb.shape == (len(model.vocab), 384)
+    assert not model.training
+    last = ckpt.load(run / "last.pt")
+    assert {"optimizer", "rng", "history", "epoch"} <= set(last) and last["epoch"] == 1
+    assert summary["metrics"]["epoch"] == 1
+
+
+def test_resume_matches_uninterrupted_run(tmp_path):
+    two = _cfg("optim.epochs=2")
+    fit(two, tmp_path / "straight")
+    fit(_cfg("optim.epochs=1"), tmp_path / "resumed")
+    fit(two, tmp_path / "resumed", resume=True)
+    a, b = ckpt.load(tmp_path / "straight" / "last.pt"), ckpt.load(tmp_path / "resumed" / "last.pt")
+    assert a["epoch"] == b["epoch"] == 2
+    _assert_same_state(a["model"], b["model"])
+    for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        _assert_same_state(sa, sb)
+    assert [r["train_total"] for r in a["history"]] == [r["train_total"] for r in b["history"]]
+    assert len(read_metrics(tmp_path / "resumed")) == 2
+    # and the seed matters (the comparison above is not vacuous)
+    fit(_cfg("optim.epochs=1", "seed=1"), tmp_path / "other")
+    c = ckpt.load(tmp_path / "other" / "last.pt")["model"]["pose_head.out.weight"]
+    one = ckpt.load(tmp_path / "resumed" / "last.pt")["model"]["pose_head.out.weight"]
+    assert not torch.equal(c, one)
+
+
+# --------------------------------------------------------------------------- fine-tuning
+def test_finetune_without_text_encoder(pretrained, tmp_path, monkeypatch):
+    import langpose.text
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("text encoder unavailable")
+
+    monkeypatch.setattr(langpose.text, "encode", unavailable)
+    run, _ = pretrained
+    fit(_cfg(), tmp_path / "ft", stage="finetune", init_checkpoint=run / "checkpoint.pt")
+    before = ckpt.load(run / "checkpoint.pt")["model"]
+    after = ckpt.load(tmp_path / "ft" / "checkpoint.pt")
+    rec = read_metrics(tmp_path / "ft")[0]
+    assert "train_align" not in rec and rec["stage"] == "finetune" and math.isfinite(rec["val_p1_mm"])
+    assert after["config"]["loss"]["w_align"] == 0.0
+    assert after["vocab"] == ckpt.load(run / "checkpoint.pt")["vocab"]  # vocabulary carried over
+    motion = [k for k in before if k.startswith(("motion_head.", "text_proj.")) or k == "logit_scale"]
+    pose = [k for k in before if k.startswith("pose_head.")]
+    assert motion and pose
+    assert all(torch.equal(before[k], after["model"][k]) for k in motion)  # motion branch untouched
+    assert any(not torch.equal(before[k], after["model"][k]) for k in pose)  # pose branch trained
+
+
+def test_finetune_needs_an_init_checkpoint(tmp_path):
+    with pytest.raises(ValueError, match="finetune needs init_checkpoint"):
+        fit(_cfg(), tmp_path / "ft", stage="finetune")
+    with pytest.raises(FileNotFoundError, match="missing.pt: no such file"):
+        fit(_cfg(), tmp_path / "ft", stage="finetune", init_checkpoint=tmp_path / "missing.pt")
+
+
+def test_finetune_rejects_a_corrupt_init_checkpoint(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00garbage")
+    with pytest.raises(ckpt.CheckpointError, match=r"bad\.pt: corrupt"):
+        fit(_cfg(), tmp_path / "ft", stage="finetune", init_checkpoint=bad)
+
+
+def test_bad_stage_and_unwritable_run_dir(tmp_path):
+    with pytest.raises(ValueError, match="stage: expected one of pretrain, finetune"):
+        fit(_cfg(), tmp_path / "x", stage="pretraining")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match="run_dir .*a_file/run: not writable"):
+        fit(_cfg(), blocker / "run")
+
+
+def test_resume_refuses_other_stage(pretrained, tmp_path):
+    import shutil
+
+    run, _ = pretrained
+    shutil.copy(run / "last.pt", tmp_path / "last.pt")
+    with pytest.raises(ckpt.CheckpointError, match="written by stage 'pretrain'"):
+        fit(_cfg(), tmp_path, stage="finetune", init_checkpoint=run / "checkpoint.pt", resume=True)
