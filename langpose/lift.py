@@ -1,0 +1,372 @@
+"""``langpose lift``: 2D keypoints from any detector -> 3D poses and per-frame action guesses.
+
+    langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
+                  [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--flip]
+                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-html]
+    python -m langpose.lift ...   (the same)
+
+INPUT is COCO keypoint JSON, ``.npy`` or ``.npz`` (``langpose.data.wild``). The keypoints
+are mapped to H36M-17, joints below ``--min-score`` masked, screen-normalised by the
+image size, and lifted by sliding windows of the model's frame count with blended
+overlaps (``lift_sequence``); the motion embedding of every window is classified over
+the checkpoint's action vocabulary (or ``--labels``) and blended per frame
+(``classify_sequence``).
+
+Writes (only after everything succeeded; each file atomically):
+
+- ``OUT.npz``: ``poses3d`` (T, 17, 3) float32, metres, root-relative (pelvis at 0),
+  camera frame (x right, y down, z forward); ``keypoints2d`` (T, 17, 3) the H36M-17 input
+  (pixels, confidence; 0 = masked); ``top_ids`` (T, k) int64, ``top_probs`` (T, k),
+  ``top_texts`` (T, k) str: each frame's most likely actions; ``action_probs`` (T, V);
+  ``vocab`` (V,) str; ``frame_ids`` (T,) int64 (-1 when the input has none);
+  ``width``, ``height``, ``fps``, ``window``, ``stride``; ``joint_names`` (17,) str.
+- ``OUT.html``: a standalone plotly 3D animation (``langpose.viz.plotly3d``).
+
+The sequence's top actions and the per-segment top-1 actions are printed.
+
+Assumption: the model was trained at 50 fps; keypoints from a video at another rate are
+lifted as they are (``--fps`` only sets the playback speed and the printed times).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
+           "action_segments", "lift_file", "main"]
+
+BLENDS = ("cosine", "linear", "uniform")
+
+
+# ---------------------------------------------------------------------------- windows
+def blend_weights(window: int, stride: int, kind: str = "cosine") -> np.ndarray:
+    """Per-frame weights (window,) of one window's prediction where windows overlap.
+
+    The overlap ``o = window - stride`` frames at each end ramp up / down (``linear``:
+    ``(k + 1) / (o + 1)``; ``cosine``: ``0.5 - 0.5 cos(pi (k + 1) / (o + 1))``), the middle
+    is 1; ``uniform`` is all ones (plain averaging). Weights are > 0 everywhere, so a frame
+    covered by a single window gets that window's prediction exactly.
+    """
+    if window < 1 or stride < 1:
+        raise ValueError(f"blend_weights: window and stride must be >= 1, got {window}, {stride}")
+    if kind not in BLENDS:
+        raise ValueError(f"blend: expected one of {BLENDS}, got {kind!r}")
+    k = np.arange(window, dtype=np.float64)
+    o = max(window - stride, 0)
+    if kind == "uniform" or o == 0:
+        return np.ones(window)
+    r = np.minimum(np.minimum(k + 1, window - k) / (o + 1), 1.0)  # (window,) in (0, 1]
+    return r if kind == "linear" else 0.5 - 0.5 * np.cos(np.pi * r)
+
+
+def _check_x2d(x2d) -> np.ndarray:
+    x = np.asarray(x2d, dtype=np.float32)
+    if x.ndim != 3 or x.shape[1:] != (17, 3) or len(x) == 0:
+        raise ValueError(f"x2d: expected shape (T, 17, 3) with T >= 1 (screen-normalised x, y, confidence), "
+                         f"got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x2d contains NaN or inf; mark missing joints with confidence 0 and x, y = 0")
+    return x
+
+
+def _windows(x: np.ndarray, window: int, stride: int | None):
+    """(starts, padded input): windows covering every frame; T < window padded by edge replication."""
+    from langpose.inference import window_starts
+
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    stride = max(1, window // 2) if stride is None else stride
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    T = len(x)
+    if T < window:
+        x = np.concatenate([x, np.repeat(x[-1:], window - T, axis=0)], axis=0)  # (window, 17, 3)
+    return window_starts(T, window, stride), x, stride
+
+
+def _blend(model_fn, x2d, window: int, stride: int | None, batch_size: int, blend: str, out_shape,
+           device) -> np.ndarray:
+    """Run ``model_fn`` over the windows of ``x2d`` and blend: -> (T, *out_shape) float64.
+
+    ``model_fn`` maps a (B, window, 17, 3) tensor to (B, window, *out_shape) (one output
+    per frame) or (B, *out_shape) (one per window, given to all its frames).
+    """
+    import torch
+
+    x = _check_x2d(x2d)
+    T = len(x)
+    starts, xp, stride = _windows(x, window, stride)
+    w = blend_weights(window, stride, blend)  # (window,)
+    out_shape = tuple(out_shape)
+    acc = np.zeros((T,) + out_shape)
+    norm = np.zeros(T)
+    with torch.no_grad():
+        for b in range(0, len(starts), batch_size):
+            chunk = starts[b:b + batch_size]
+            batch = torch.from_numpy(np.stack([xp[s:s + window] for s in chunk])).to(device)  # (B, window, 17, 3)
+            pred = model_fn(batch).detach().cpu().double().numpy()
+            for s, p in zip(chunk, pred):
+                n = min(window, T - s)  # real (unpadded) frames in this window
+                wn = w[:n].reshape((n,) + (1,) * len(out_shape))
+                if p.shape == (window,) + out_shape:  # per frame
+                    acc[s:s + n] += wn * p[:n]
+                elif p.shape == out_shape:  # per window
+                    acc[s:s + n] += wn * p[None]
+                else:
+                    raise ValueError(f"model returned shape {p.shape} per window, expected "
+                                     f"{(window,) + out_shape} or {out_shape}")
+                norm[s:s + n] += w[:n]
+    return acc / norm.reshape((T,) + (1,) * len(out_shape))
+
+
+def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = 64,
+                  flip: bool = False, blend: str = "cosine") -> np.ndarray:
+    """Lift a whole sequence by sliding windows: (T, 17, 3) normalised 2D -> (T, 17, 3) numpy.
+
+    Args:
+        model: anything with ``lift(x (B, window, 17, 3)) -> (B, window, 17, 3)``.
+        x2d: (T, 17, 3) screen-normalised x, y (``x/w*2-1, y/w*2-h/w``) and confidence
+            (0 = masked, x = y = 0), any T >= 1.
+        window: frames per model call (the model's training window).
+        stride: frames between window starts (default ``window // 2``); the last window
+            ends on the last frame; T < window is padded by repeating the last frame.
+        flip: average with the mirrored input's mirrored prediction (``Skeleton.flip``).
+        blend: overlap weights, see ``blend_weights``.
+    Returns:
+        (T, 17, 3) float32 root-relative 3D poses, metres, camera frame.
+    """
+    from langpose.inference import model_device
+    from langpose.skeleton import H36M
+
+    if hasattr(model, "eval"):
+        model.eval()
+
+    def fn(x):
+        pred = model.lift(x)
+        if flip:
+            pred = 0.5 * (pred + H36M.flip(model.lift(H36M.flip(x))))
+        return pred
+
+    return _blend(fn, x2d, window, stride, batch_size, blend, (17, 3), model_device(model)).astype(np.float32)
+
+
+def classify_sequence(model, x2d, window: int, stride: int | None = None, labels=None, batch_size: int = 64,
+                      blend: str = "cosine") -> np.ndarray:
+    """Per-frame action probabilities (T, V): each window's ``model.classify`` blended per frame.
+
+    Over the model's stored vocabulary (``model.vocab``, V texts) or over ``labels``
+    (texts, encoded by the model's text encoder). Rows sum to 1.
+    """
+    from langpose.inference import model_device
+
+    if hasattr(model, "eval"):
+        model.eval()
+    labels = list(labels) if labels else None
+    V = len(labels) if labels else len(getattr(model, "vocab", []) or [])
+    if V == 0:
+        raise ValueError("classify_sequence: the model has no vocabulary; pass labels=[text, ...]")
+
+    def fn(batch):
+        return model.classify(batch, labels) if labels else model.classify(batch)
+
+    probs = _blend(fn, x2d, window, stride, batch_size, blend, (V,), model_device(model))
+    return (probs / probs.sum(-1, keepdims=True)).astype(np.float32)
+
+
+def model_window(model) -> int:
+    """The frame count a model was trained on: its training config's ``data.window``, else
+    ``config.max_frames``, else 27."""
+    tc = getattr(model, "train_config", None)
+    w = getattr(getattr(tc, "data", None), "window", None)
+    if w is None:
+        w = getattr(getattr(model, "config", None), "max_frames", None)
+    return int(w) if w else 27
+
+
+# ---------------------------------------------------------------------------- actions
+def top_actions(probs: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(T, V) probabilities -> (ids (T, k) int64, probs (T, k)), most likely first."""
+    probs = np.asarray(probs)
+    k = min(k, probs.shape[-1])
+    ids = np.argsort(-probs, axis=-1, kind="stable")[:, :k]
+    return ids.astype(np.int64), np.take_along_axis(probs, ids, axis=-1)
+
+
+def action_segments(top1: np.ndarray, probs: np.ndarray, vocab, fps: float = 50.0) -> list[dict]:
+    """Runs of the same top-1 action: [{start, end (inclusive frames), seconds, text, prob}]."""
+    segs, T = [], len(top1)
+    s = 0
+    for t in range(1, T + 1):
+        if t == T or top1[t] != top1[s]:
+            lab = int(top1[s])
+            segs.append({"start": s, "end": t - 1, "seconds": (t - s) / fps, "text": vocab[lab],
+                         "prob": float(np.asarray(probs)[s:t, lab].mean())})
+            s = t
+    return segs
+
+
+# ---------------------------------------------------------------------------- files
+def _out_paths(out) -> tuple[Path, Path]:
+    out = Path(out)
+    if out.suffix.lower() in (".npz", ".html"):
+        out = out.with_suffix("")
+    return out.with_name(out.name + ".npz"), out.with_name(out.name + ".html")
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _figure(poses, visible, fps: float, title: str):
+    """The plotly animation of the lifted poses (``langpose.viz.plotly3d``)."""
+    from langpose.viz.plotly3d import animate_poses
+
+    step = max(1, int(np.ceil(len(poses) / 300)))  # at most ~300 animation frames
+    return animate_poses(pred=poses, visible=visible, frame="camera", fps=fps, step=step, title=title)
+
+
+def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, height=None, layout=None,
+              person: str = "single", min_score: float = 0.3, window: int | None = None,
+              stride: int | None = None, flip: bool = False, top_k: int = 3, labels=None, fps: float = 50.0,
+              html: bool = True, batch_size: int = 64, blend: str = "cosine", verbose: bool = True) -> dict:
+    """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
+
+    Returns a dict with the arrays written to ``OUT.npz`` (plus ``segments`` and the
+    output ``paths``). With ``out=None`` nothing is written. Errors (bad input, missing
+    checkpoint) are raised before any file is written.
+    """
+    from langpose.data.wild import load_keypoints
+    from langpose.inference import view_to_input
+    from langpose.skeleton import H36M
+
+    view = load_keypoints(input, layout=layout, width=width, height=height, person=person,
+                          min_score=min_score, fps=fps)
+    if model is None:
+        if checkpoint is None:
+            raise ValueError("lift_file: give checkpoint=PATH or model=")
+        if not Path(checkpoint).exists():
+            raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
+        from langpose.checkpoint import load_model
+
+        model = load_model(checkpoint)
+    window = model_window(model) if window is None else int(window)
+    max_frames = getattr(getattr(model, "config", None), "max_frames", None)
+    if max_frames is not None and window > max_frames:
+        raise ValueError(f"--window {window} exceeds the model's max_frames={max_frames}")
+    stride = max(1, window // 2) if stride is None else int(stride)
+    if top_k < 1:
+        raise ValueError(f"--top-k must be >= 1, got {top_k}")
+
+    x2d = view_to_input(view)  # (T, 17, 3) normalised x, y, confidence
+    poses = lift_sequence(model, x2d, window, stride, batch_size=batch_size, flip=flip, blend=blend)
+    T = len(poses)
+    vocab = list(labels) if labels else list(getattr(model, "vocab", []) or [])
+    if vocab and hasattr(model, "classify"):
+        probs = classify_sequence(model, x2d, window, stride, labels=list(labels) if labels else None,
+                                  batch_size=batch_size, blend=blend)  # (T, V)
+    else:
+        probs = np.zeros((T, 0), np.float32)
+        vocab = []
+    ids, top_p = top_actions(probs, top_k) if vocab else (np.zeros((T, 0), np.int64), np.zeros((T, 0)))
+    texts = np.array([[vocab[i] for i in row] for row in ids], dtype=str).reshape(T, ids.shape[1])
+    segments = action_segments(ids[:, 0], probs, vocab, fps) if vocab else []
+    frame_ids = view.meta.get("frame_ids")
+    result = {
+        "poses3d": poses, "keypoints2d": view.keypoints2d.astype(np.float32),
+        "top_ids": ids, "top_probs": top_p.astype(np.float32), "top_texts": texts,
+        "action_probs": probs, "vocab": np.array(vocab, dtype=str),
+        "frame_ids": np.asarray(frame_ids if frame_ids is not None else np.full(T, -1), dtype=np.int64),
+        "width": np.int64(view.width), "height": np.int64(view.height), "fps": np.float64(fps),
+        "window": np.int64(window), "stride": np.int64(stride), "joint_names": np.array(H36M.names, dtype=str),
+    }
+    mean = probs.mean(0) if vocab else np.zeros(0)
+    order = np.argsort(-mean)[:top_k]
+    summary = [(vocab[i], float(mean[i])) for i in order]
+    fig = None
+    if out is not None and html:
+        title = f"{Path(input).name}: " + (summary[0][0] if summary else "lifted poses")
+        fig = _figure(poses, view.keypoints2d[..., 2] > 0, fps, title)
+    paths = {}
+    if out is not None:
+        npz_path, html_path = _out_paths(out)
+        npz_path.parent.mkdir(parents=True, exist_ok=True)
+        _save_npz(npz_path, result)
+        paths["npz"] = npz_path
+        if fig is not None:
+            from langpose.viz.plotly3d import save_html
+
+            try:
+                save_html(fig, html_path)
+            except BaseException:
+                npz_path.unlink(missing_ok=True)  # all or nothing
+                raise
+            paths["html"] = html_path
+    if verbose:
+        masked = 1.0 - float((view.keypoints2d[..., 2] > 0).mean())
+        print(f"lifted {T} frames of {view.meta['source']} ({view.width}x{view.height} px, {masked:.0%} joints "
+              f"masked) with windows of {window} frames, stride {stride}")
+        if summary:
+            print("top actions over the sequence: " + "; ".join(f"{t} ({p:.2f})" for t, p in summary))
+            for seg in segments:
+                print(f"  frames {seg['start']}-{seg['end']} ({seg['seconds']:.1f} s): {seg['text']} "
+                      f"({seg['prob']:.2f})")
+        else:
+            print("the model has no action vocabulary (pass --labels TEXT ... to classify)")
+        for kind, p in paths.items():
+            print(f"wrote {p}")
+    result.update(segments=segments, summary=summary, paths=paths)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="langpose lift", description=(
+        "Lift 2D keypoints (COCO keypoint JSON, .npy or .npz) to 3D poses and guess the action per frame."))
+    p.add_argument("input", help="keypoints: COCO JSON (results list or annotations), .npy or .npz (T, 17, 3)")
+    p.add_argument("--checkpoint", required=True, help="a langpose checkpoint (.pt)")
+    p.add_argument("--out", required=True, help="output prefix: writes OUT.npz and OUT.html")
+    p.add_argument("--width", type=float, help="image width in pixels (overrides the file's)")
+    p.add_argument("--height", type=float, help="image height in pixels (overrides the file's)")
+    p.add_argument("--layout", choices=("coco", "h36m"), help="joint order of a .npy/.npz input (default coco)")
+    p.add_argument("--person", choices=("single", "best"), default="single",
+                   help="JSON with several people per frame: 'best' keeps the highest-scoring one")
+    p.add_argument("--min-score", type=float, default=0.3, help="mask joints with a lower score (default 0.3)")
+    p.add_argument("--window", type=int, help="frames per model call (default: the checkpoint's window)")
+    p.add_argument("--stride", type=int, help="frames between windows (default window // 2)")
+    p.add_argument("--blend", choices=BLENDS, default="cosine", help="overlap blending weights")
+    p.add_argument("--flip", action="store_true", help="flip test: average with the mirrored input")
+    p.add_argument("--top-k", type=int, default=3, help="actions kept per frame")
+    p.add_argument("--labels", nargs="+", metavar="TEXT", help="classify over these texts instead of the vocabulary")
+    p.add_argument("--fps", type=float, default=50.0, help="frame rate of the keypoints (playback, printed times)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--no-html", action="store_true", help="skip OUT.html")
+    return p
+
+
+def main(argv=None) -> int:
+    """``langpose lift`` / ``python -m langpose.lift``; returns the exit status (errors raise)."""
+    args = build_parser().parse_args(argv)
+    lift_file(args.input, args.checkpoint, args.out, width=args.width, height=args.height, layout=args.layout,
+              person=args.person, min_score=args.min_score, window=args.window, stride=args.stride,
+              flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps, html=not args.no_html,
+              batch_size=args.batch_size, blend=args.blend)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    try:
+        sys.exit(main())
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"langpose lift: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,238 @@
+"""``langpose lift``: window blending (oracle and hand-computed), per-frame actions, the CLI end to end."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from langpose import lift
+from langpose.data.wild import KeypointFormatError
+from langpose.skeleton import H36M
+
+from test_wild import coco_json, h36m_to_coco, walk_px  # noqa: F401  (fixture)
+
+
+class Oracle(torch.nn.Module):
+    """A 'model' that looks each input frame up in the sequence it was built from and returns its 3D."""
+
+    def __init__(self, x2d, y3d):
+        super().__init__()
+        self.x = torch.as_tensor(np.asarray(x2d), dtype=torch.float32).reshape(len(x2d), -1)  # (T, 51)
+        self.y = torch.as_tensor(np.asarray(y3d), dtype=torch.float32)  # (T, 17, 3)
+        self.calls = 0
+
+    def lift(self, x):  # (B, W, 17, 3) -> (B, W, 17, 3)
+        self.calls += 1
+        flat = x.reshape(-1, 51)  # (B*W, 51)
+        idx = torch.cdist(flat, self.x).argmin(dim=1)  # exact matches: distance 0
+        return self.y[idx].reshape(x.shape)
+
+
+class StartValue(torch.nn.Module):
+    """lift: every frame of a window gets that window's first input x value (the start frame index)."""
+
+    def lift(self, x):
+        return x[:, :1, :1, :1].expand(x.shape[0], x.shape[1], 17, 3).clone()
+
+    def classify(self, x, labels=None):  # one-hot of (start mod 3)
+        start = x[:, 0, 0, 0].round().long()
+        return torch.nn.functional.one_hot(start % 3, 3).float()
+
+
+def frame_index_input(T):
+    x = np.zeros((T, 17, 3), np.float32)
+    x[:, :, 0] = np.arange(T)[:, None]
+    x[:, :, 2] = 1
+    return x
+
+
+def test_blend_weights_by_hand():
+    assert lift.blend_weights(5, 3, "linear") == pytest.approx([1 / 3, 2 / 3, 1, 2 / 3, 1 / 3])
+    assert lift.blend_weights(5, 3, "cosine") == pytest.approx([0.25, 0.75, 1, 0.75, 0.25])
+    assert lift.blend_weights(4, 4, "cosine").tolist() == [1, 1, 1, 1]  # no overlap
+    assert lift.blend_weights(4, 1, "uniform").tolist() == [1, 1, 1, 1]
+    assert (lift.blend_weights(27, 1, "cosine") > 0).all()
+    with pytest.raises(ValueError, match="blend: expected one of"):
+        lift.blend_weights(4, 2, "gauss")
+
+
+def test_blending_by_hand():
+    x = frame_index_input(10)  # windows of 4 start at 0, 2, 4, 6; linear weights 1/3 2/3 2/3 1/3
+    out = lift.lift_sequence(StartValue(), x, window=4, stride=2, blend="linear")[:, 0, 0]
+    expected = [0, 0, 2 / 3, 4 / 3, 2 + 2 / 3, 2 + 4 / 3, 4 + 2 / 3, 4 + 4 / 3, 6, 6]
+    assert out == pytest.approx(expected, abs=1e-6)
+    out = lift.lift_sequence(StartValue(), x, window=4, stride=2, blend="uniform")[:, 0, 0]
+    assert out == pytest.approx([0, 0, 1, 1, 3, 3, 5, 5, 6, 6], abs=1e-6)
+    # T = 11: the last window is moved back to end on frame 10 (starts 0, 2, 4, 6, 7)
+    out = lift.lift_sequence(StartValue(), frame_index_input(11), window=4, stride=2, blend="uniform")[:, 0, 0]
+    assert out[7:] == pytest.approx([(4 + 6 + 7) / 3, (6 + 7) / 2, (6 + 7) / 2, 7], abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def walk_io(walk_px):  # noqa: F811
+    """Normalised 2D input (T, 17, 3) and root-relative camera-frame 3D (T, 17, 3) of the DeepMimic walk."""
+    from langpose.camera import normalize_screen
+
+    px, j3d = walk_px
+    x = np.concatenate([normalize_screen(px, 1000, 1000), np.ones(px.shape[:2] + (1,))], -1).astype(np.float32)
+    return x, (j3d - j3d[:, :1]).astype(np.float32)
+
+
+@pytest.mark.parametrize("T, window, stride, blend", [
+    (64, 27, 13, "cosine"), (64, 27, 1, "linear"), (64, 27, 27, "cosine"), (64, 10, 7, "uniform"),
+    (27, 27, None, "cosine"), (28, 27, None, "cosine"), (5, 27, None, "cosine"), (1, 27, None, "linear"),
+])
+def test_oracle_lifting_is_reproduced_exactly(walk_io, T, window, stride, blend):
+    x, y = walk_io
+    x, y = x[:T], y[:T]
+    model = Oracle(x, y)
+    out = lift.lift_sequence(model, x, window=window, stride=stride, blend=blend, batch_size=3)
+    assert out.shape == (T, 17, 3) and out.dtype == np.float32
+    assert np.abs(out - y).max() < 1e-6
+    assert np.allclose(out[:, 0], 0)  # root-relative
+
+
+def test_flip_test_round_trips():
+    class XY(torch.nn.Module):  # lift = (x, y, 0): mirror-equivariant, so the flip test changes nothing
+        def lift(self, x):
+            return torch.cat([x[..., :2], torch.zeros_like(x[..., :1])], -1)
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 17, 3)).astype(np.float32)
+    plain = lift.lift_sequence(XY(), x, window=8, stride=3)
+    flipped = lift.lift_sequence(XY(), x, window=8, stride=3, flip=True)
+    assert np.allclose(plain, np.concatenate([x[..., :2], 0 * x[..., :1]], -1), atol=1e-6)
+    assert np.allclose(flipped, plain, atol=1e-6)
+
+    class Biased(XY):  # not equivariant: adds +1 to x; the flip test averages +1 and -1 to 0
+        def lift(self, x):
+            out = super().lift(x)
+            out[..., 0] += 1
+            return out
+
+    assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=True), plain, atol=1e-6)
+
+
+def test_classify_sequence_blends_window_votes():
+    x = frame_index_input(10)  # starts 0, 2, 4, 6 -> one-hot classes 0, 2, 1, 0
+    probs = lift.classify_sequence(StartValue(), x, window=4, stride=2, labels=["a", "b", "c"], blend="uniform")
+    assert probs.shape == (10, 3) and np.allclose(probs.sum(1), 1)
+    assert probs[0].tolist() == [1, 0, 0]
+    assert probs[3] == pytest.approx([0.5, 0, 0.5])  # windows 0 (class 0) and 2 (class 2)
+    assert probs[5] == pytest.approx([0, 0.5, 0.5])
+    assert probs[9].tolist() == [1, 0, 0]
+    ids, p = lift.top_actions(probs, k=2)
+    assert ids[3].tolist() == [0, 2] and p[3] == pytest.approx([0.5, 0.5])
+    segs = lift.action_segments(ids[:, 0], probs, ["a", "b", "c"], fps=50)
+    # frames 4-5: b/c tie, 6-7: a/b tie -> the lower id wins (stable sort)
+    assert [(s["start"], s["end"], s["text"]) for s in segs] == [(0, 3, "a"), (4, 5, "b"), (6, 9, "a")]
+    assert segs[1]["prob"] == pytest.approx(0.5) and segs[1]["seconds"] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="no vocabulary"):
+        lift.classify_sequence(StartValue(), x, window=4)
+
+
+def test_bad_model_input_is_rejected():
+    with pytest.raises(ValueError, match=r"x2d: expected shape \(T, 17, 3\)"):
+        lift.lift_sequence(StartValue(), np.zeros((5, 16, 3)), window=4)
+    bad = frame_index_input(5)
+    bad[2, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        lift.lift_sequence(StartValue(), bad, window=4)
+
+
+# ---------------------------------------------------------------------------- the command
+VOCAB = ["walk forward", "wave the right hand", "jump in place"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An untrained tiny LangPose checkpoint with a 3-text vocabulary (random text embeddings)."""
+    from langpose.checkpoint import save
+    from langpose.models import build_model
+    from langpose.train import train_config
+
+    torch.manual_seed(0)
+    cfg = train_config("tiny")
+    model = build_model(cfg.model)
+    emb = torch.nn.functional.normalize(torch.randn(len(VOCAB), cfg.model.embed_dim), dim=-1)
+    model.set_vocab(VOCAB, emb)
+    return save(tmp_path_factory.mktemp("ckpt") / "tiny.pt", model, cfg, VOCAB)
+
+
+def test_lift_command_end_to_end(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    from langpose.checkpoint import load_model
+    from langpose.data.wild import load_keypoints
+    from langpose.inference import view_to_input
+
+    px, _ = walk_px
+    src = tmp_path / "walk.json"
+    src.write_text(json.dumps(coco_json(h36m_to_coco(px))))
+    assert lift.main([str(src), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out" / "walk"),
+                      "--width", "1000", "--height", "1000", "--top-k", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "lifted 64 frames" in printed and "top actions over the sequence:" in printed
+    assert "windows of 27 frames, stride 13" in printed
+    res = np.load(tmp_path / "out" / "walk.npz")
+    T = len(px)
+    assert res["poses3d"].shape == (T, 17, 3) and np.allclose(res["poses3d"][:, 0], 0)
+    assert res["top_ids"].shape == (T, 2) and res["top_texts"].shape == (T, 2)
+    assert list(res["vocab"]) == VOCAB
+    assert [[VOCAB[i] for i in row] for row in res["top_ids"]] == res["top_texts"].tolist()
+    assert np.allclose(res["action_probs"].sum(1), 1, atol=1e-5)
+    assert (res["top_probs"][:, 0] >= res["top_probs"][:, 1]).all()
+    assert list(res["frame_ids"]) == list(range(100, 100 + T)) and int(res["window"]) == 27
+    assert list(res["joint_names"]) == list(H36M.names)
+    html = (tmp_path / "out" / "walk.html").read_text()
+    assert "plotly" in html and len(html) > 100_000  # plotly.js inlined: opens offline
+    # the file's poses are exactly lift_sequence over the parsed, normalised input
+    model = load_model(checkpoint)
+    x = view_to_input(load_keypoints(src, width=1000, height=1000))
+    assert np.allclose(res["poses3d"], lift.lift_sequence(model, x, 27, 13), atol=1e-5)
+
+
+def test_lift_command_errors_write_nothing(tmp_path, walk_px, checkpoint):  # noqa: F811
+    px, _ = walk_px
+    entries = coco_json(h36m_to_coco(px[:30]))
+    out = tmp_path / "res"
+    cases = {
+        "malformed.json": (json.dumps(entries)[:-5], KeypointFormatError, "malformed JSON"),
+        "count.json": (json.dumps([dict(entries[0], keypoints=entries[0]["keypoints"][:48])]), KeypointFormatError,
+                       "'keypoints' has 48 values, expected 51"),
+        "nan.json": (json.dumps(entries).replace(str(entries[3]["keypoints"][0]), "NaN", 1), KeypointFormatError,
+                     "NaN"),
+        "empty.json": ("[]", KeypointFormatError, "zero frames"),
+        "order.json": (json.dumps(entries[5:] + entries[:5]), KeypointFormatError, "frames out of order"),
+        "crowd.json": (json.dumps(entries[:3] + entries[2:]), KeypointFormatError, "has 2 people"),
+    }
+    for name, (text, exc, match) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(exc, match=match):
+            lift.main([str(tmp_path / name), "--checkpoint", str(checkpoint), "--out", str(out),
+                       "--width", "1000", "--height", "1000"])
+        assert not list(tmp_path.glob("res*")), name
+    (tmp_path / "ok.json").write_text(json.dumps(entries))
+    with pytest.raises(FileNotFoundError, match="checkpoint .*missing.pt does not exist"):
+        lift.main([str(tmp_path / "ok.json"), "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(out),
+                   "--width", "1000", "--height", "1000"])
+    with pytest.raises(ValueError, match="--window 99 exceeds the model's max_frames=27"):
+        lift.main([str(tmp_path / "ok.json"), "--checkpoint", str(checkpoint), "--out", str(out),
+                   "--width", "1000", "--height", "1000", "--window", "99"])
+    assert not list(tmp_path.glob("res*"))
+
+
+def test_cli_lift_subcommand(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    from langpose.cli import main as cli_main
+
+    px, _ = walk_px
+    np.save(tmp_path / "walk.npy", np.concatenate([px[:20], np.ones((20, 17, 1))], -1))
+    out = tmp_path / "w"
+    assert cli_main(["lift", str(tmp_path / "walk.npy"), "--layout", "h36m", "--checkpoint", str(checkpoint),
+                     "--out", str(out), "--width", "1000", "--height", "1000", "--no-html"]) == 0
+    assert (tmp_path / "w.npz").exists() and not (tmp_path / "w.html").exists()
+    assert np.load(tmp_path / "w.npz")["poses3d"].shape == (20, 17, 3)
+    capsys.readouterr()
+    np.save(tmp_path / "bad.npy", np.zeros((20, 18, 3)))
+    assert cli_main(["lift", str(tmp_path / "bad.npy"), "--checkpoint", str(checkpoint), "--out",
+                     str(tmp_path / "b"), "--width", "1000", "--height", "1000"]) != 0
+    assert "got (20, 18, 3)" in capsys.readouterr().err
+    assert not list(tmp_path.glob("b.*"))
