@@ -150,3 +150,22 @@ def mpi3dhp_markdown(result: Mapping, digits: int = 1) -> str:
         label = "All" if seq == "all" else seq
         rows.append(f"| {label} | {r['pck']:.{digits}f} | {r['auc']:.{digits}f} | {r['mpjpe']:.{digits}f} | {r['frames']} |")
     return "\n".join(rows) + "\n"
+
+
+# ---------------------------------------------------------------------------- end to end
+def run_protocol(model, views, dataset: str, window: int = 27, flip_test: bool = False,
+                 batch_size: int = 64) -> tuple[dict, str]:
+    """Lift ``views`` with ``model`` (windowed, ``langpose.inference.predict_views``) and build
+    the benchmark table: ``(result, markdown)``.
+
+    ``dataset`` "mpi3dhp" gives the 3DHP table (valid frames, per TS sequence); any H36M
+    dataset ("h36m", "h36m_motionbert") the per-action P1/P2 table.
+    """
+    from langpose.inference import predict_views
+
+    preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size)
+    if dataset == "mpi3dhp":
+        result = mpi3dhp_protocol(group_by(views, preds, "action", mask_key="valid"))
+        return result, mpi3dhp_markdown(result)
+    result = h36m_protocol(group_by(views, preds, "action"))
+    return result, h36m_markdown(result)

@@ -1,6 +1,7 @@
 """Protocol tables on known perturbations (hand-computed numbers)."""
 import numpy as np
 import pytest
+import torch
 
 from fixtures_real import moving_pose, write_mpi3dhp
 from langpose.data.h36m import H36M_ACTIONS
@@ -75,3 +76,32 @@ def test_mpi3dhp_pck_auc_mpjpe(tmp_path):
     md = mpi3dhp_markdown(r).splitlines()
     assert md[0].startswith("| Sequence | PCK@150mm (%) | AUC (%) | MPJPE (mm)")
     assert [line.split("|")[1].strip() for line in md[2:]] == ["TS1", "TS2", "TS3", "TS4", "TS5", "TS6", "All"]
+
+
+class _ZeroLifter(torch.nn.Module):
+    """Predicts every joint at the pelvis: P1 = mean distance of the target joints to the pelvis."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = torch.nn.Parameter(torch.zeros(1))
+
+    def lift(self, x):
+        return torch.zeros_like(x) * self.p
+
+
+def test_run_protocol_end_to_end(tmp_path):
+    from fixtures_real import write_videopose3d
+    from langpose.data.registry import load_views
+    from langpose.protocols import run_protocol
+
+    write_videopose3d(tmp_path, subjects=("S1", "S5", "S6", "S7", "S8", "S9", "S11"), actions=("Walking 1", "Eating"))
+    views = load_views("h36m", "test", str(tmp_path), cameras=[0, 1])
+    r, md = run_protocol(_ZeroLifter(), views, "h36m", window=4, flip_test=True)
+    for act in ("Walking", "Eating"):
+        vs = [v for v in views if v.action == act]
+        rel = np.concatenate([v.joints3d - v.joints3d[:, :1] for v in vs])
+        assert r["p1"][act] == pytest.approx(np.linalg.norm(rel, axis=-1).mean() * 1000, rel=1e-5)
+    assert "| Avg |" in md.splitlines()[0]
+    write_mpi3dhp(tmp_path / "3dhp")
+    r3, md3 = run_protocol(_ZeroLifter(), load_views("mpi3dhp", "test", str(tmp_path / "3dhp")), "mpi3dhp", window=4)
+    assert r3["all"]["frames"] == 18 and "| All |" in md3
