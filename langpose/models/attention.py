@@ -1,11 +1,14 @@
 """Pre-norm transformer blocks that attend across joints (spatial) or frames (temporal).
 
-Every tensor stays in the (B, T, J, C) layout: the per-token layers (LayerNorm,
-Linear, MLP) do not care about the layout, and only the attention itself
-regroups tokens, as (B*T, H, J, d) for spatial attention (17 joints of one
-frame) or (B*J, H, T, d) for temporal attention (the T frames of one joint).
-Attention uses ``torch.nn.functional.scaled_dot_product_attention`` (fused
-flash/efficient kernels on CPU and GPU).
+Token layout: inside the backbone the tokens are stored frame-major, (T, B, J, C)
+(the model's API stays (B, T, J, C)). In that layout both groupings the attention
+needs are *views*, with no copy: (T*B, H, J, d) for spatial attention (the J
+joints of one frame) and (B*J, H, T, d) for temporal attention (the T frames of
+one joint), because T,B and B,J are adjacent dimensions in memory. The per-token
+layers (LayerNorm, Linear, MLP) do not care about the layout. Attention uses
+``torch.nn.functional.scaled_dot_product_attention`` (the fused flash kernel on
+CPU accepts these strided views and writes its output in the same token order,
+so the head merge before the output projection is a view as well).
 """
 from __future__ import annotations
 
@@ -17,17 +20,20 @@ __all__ = ["DropPath", "Mlp", "Attention", "Block"]
 
 
 class DropPath(nn.Module):
-    """Stochastic depth: zero the residual branch of whole samples (dim 0) with probability ``p`` in training."""
+    """Stochastic depth: zero the residual branch of whole samples (dim ``dim``; 1 in the (T, B, J, C)
+    layout) with probability ``p`` in training."""
 
-    def __init__(self, p: float = 0.0):
+    def __init__(self, p: float = 0.0, dim: int = 1):
         super().__init__()
-        self.p = float(p)
+        self.p, self.dim = float(p), dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.p == 0.0 or not self.training:
             return x
         keep = 1.0 - self.p
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        shape = [1] * x.dim()
+        shape[self.dim] = x.shape[self.dim]
+        mask = x.new_empty(shape).bernoulli_(keep)
         return x * mask / keep
 
     def extra_repr(self) -> str:
@@ -51,7 +57,8 @@ class Mlp(nn.Module):
 class Attention(nn.Module):
     """Multi-head self-attention over joints (``mode="spatial"``) or frames (``mode="temporal"``).
 
-    Input and output (B, T, J, C). One fused qkv Linear; no Python loop over joints or frames.
+    Input and output (T, B, J, C) (frame-major token layout). One fused qkv Linear; no Python
+    loop over joints or frames; no copies around the attention kernel.
     """
 
     def __init__(self, dim: int, heads: int, mode: str, qkv_bias: bool = True,
@@ -69,28 +76,28 @@ class Attention(nn.Module):
         self.proj_drop = nn.Dropout(proj_drop) if proj_drop > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, J, C = x.shape
+        T, B, J, C = x.shape
         H, d = self.heads, self.head_dim
-        qkv = self.qkv(x).view(B, T, J, 3, H, d)                      # (B, T, J, 3, H, d)
+        qkv = self.qkv(x).view(T, B, J, 3, H, d)                      # (T, B, J, 3, H, d)
         if self.mode == "spatial":
-            # (3, B, T, H, J, d) -> (3, B*T, H, J, d): attend across the J joints of a frame
-            qkv = qkv.permute(3, 0, 1, 4, 2, 5).reshape(3, B * T, H, J, d)
+            # (3, T, B, H, J, d) -> (3, T*B, H, J, d) view: attend across the J joints of a frame
+            qkv = qkv.permute(3, 0, 1, 4, 2, 5).reshape(3, T * B, H, J, d)
         else:
-            # (3, B, J, H, T, d) -> (3, B*J, H, T, d): attend across the T frames of a joint
-            qkv = qkv.permute(3, 0, 2, 4, 1, 5).reshape(3, B * J, H, T, d)
+            # (3, B, J, H, T, d) -> (3, B*J, H, T, d) view: attend across the T frames of a joint
+            qkv = qkv.permute(3, 1, 2, 4, 0, 5).reshape(3, B * J, H, T, d)
         q, k, v = qkv.unbind(0)
         drop = self.attn_drop if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)  # (B*T, H, J, d) | (B*J, H, T, d)
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)  # (T*B, H, J, d) | (B*J, H, T, d)
         if self.mode == "spatial":
-            out = out.view(B, T, H, J, d).transpose(2, 3)               # (B, T, J, H, d)
+            out = out.view(T, B, H, J, d).permute(0, 1, 3, 2, 4)        # (T, B, J, H, d)
         else:
-            out = out.view(B, J, H, T, d).permute(0, 3, 1, 2, 4)        # (B, T, J, H, d)
-        out = out.reshape(B, T, J, C)                                    # (B, T, J, C)
+            out = out.view(B, J, H, T, d).permute(3, 0, 1, 2, 4)        # (T, B, J, H, d)
+        out = out.reshape(T, B, J, C)                                    # (T, B, J, C), a view if possible
         return self.proj_drop(self.proj(out))
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(LN(x)), then x + mlp(LN(x)); (B, T, J, C) -> same."""
+    """Pre-norm transformer block: x + attn(LN(x)), then x + mlp(LN(x)); (T, B, J, C) -> same."""
 
     def __init__(self, dim: int, heads: int, mode: str, mlp_ratio: float = 4.0, qkv_bias: bool = True,
                  drop: float = 0.0, attn_drop: float = 0.0, drop_path: float = 0.0):
@@ -100,7 +107,7 @@ class Block(nn.Module):
         self.attn = Attention(dim, heads, mode, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=drop)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, int(round(dim * mlp_ratio)), drop=drop)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = DropPath(drop_path, dim=1) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path(self.attn(self.norm1(x)))

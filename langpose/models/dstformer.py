@@ -4,6 +4,9 @@ Input (B, T, J, in_channels) 2D keypoints [x, y, confidence]; output features
 (B, T, J, dim). Each of ``depth`` layers runs two streams on the same input,
 spatial->temporal and temporal->spatial, and fuses them per token with learned
 weights: alpha = softmax(Linear([x_st, x_ts])) over the two streams.
+
+Internally the tokens are frame-major, (T, B, J, C) (see ``attention.py``):
+``forward_tokens`` returns that layout, ``forward`` the (B, T, J, C) view of it.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ class DSTformer(nn.Module):
         nn.init.trunc_normal_(self.spatial_pos, std=0.02)
         nn.init.trunc_normal_(self.temporal_pos, std=0.02)
         self.pos_drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
-        rates = torch.linspace(0, cfg.drop_path, cfg.depth).tolist() if cfg.depth > 1 else [cfg.drop_path]
+        rates = [cfg.drop_path * i / max(cfg.depth - 1, 1) for i in range(cfg.depth)]  # 0 .. drop_path
 
         def block(mode, rate):
             return Block(C, cfg.heads, mode, cfg.mlp_ratio, cfg.qkv_bias, cfg.dropout, cfg.attn_dropout, rate)
@@ -52,24 +55,34 @@ class DSTformer(nn.Module):
                 nn.init.constant_(lin.bias, 0.5)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, J, Cin) -> (B, T, J, C): joint embedding + spatial + temporal position embeddings."""
+        """(B, T, J, Cin) -> (T, B, J, C) tokens: joint embedding + spatial + temporal position embeddings."""
         T = x.shape[1]
         if T > self.max_frames:
             raise ValueError(f"x2d has T={T} frames, more than max_frames={self.max_frames} of this model")
-        h = self.joint_embed(x)                                               # (B, T, J, C)
-        h = h + self.spatial_pos + self.temporal_pos[:T, None, :]             # + (J, C) + (T, 1, C)
+        h = self.joint_embed(x.transpose(0, 1))                               # (T, B, J, C), contiguous
+        h = h + self.spatial_pos + self.temporal_pos[:T, None, None, :]       # + (J, C) + (T, 1, 1, C)
         return self.pos_drop(h)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x)                                                     # (B, T, J, C)
+    def forward_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, Cin) -> features in the frame-major token layout (T, B, J, C)."""
+        h = self.embed(x)                                                     # (T, B, J, C)
         for i, (st, ts) in enumerate(zip(self.blocks_st, self.blocks_ts)):
-            h_st, h_ts = st(h), ts(h)                                         # (B, T, J, C) each
+            h_st, h_ts = st(h), ts(h)                                         # (T, B, J, C) each
             if self.fusion is not None:
-                alpha = self.fusion[i](torch.cat([h_st, h_ts], dim=-1)).softmax(dim=-1)  # (B, T, J, 2)
-                h = h_st * alpha[..., :1] + h_ts * alpha[..., 1:]
+                # softmax over the two streams == sigmoid of the logit difference; computed from the
+                # split weight to avoid materialising the (.., 2C) concatenation
+                w, b = self.fusion[i].weight, self.fusion[i].bias             # (2, 2C), (2,)
+                wd, bd = w[0] - w[1], b[0] - b[1]                             # (2C,), ()
+                C = h.shape[-1]
+                logit = (h_st @ wd[:C]) + (h_ts @ wd[C:]) + bd                # (T, B, J)
+                h = torch.lerp(h_ts, h_st, torch.sigmoid(logit).unsqueeze(-1))  # a*h_st + (1-a)*h_ts
             else:
                 h = (h_st + h_ts) * 0.5
-        return self.norm(h)                                                   # (B, T, J, C)
+        return self.norm(h)                                                   # (T, B, J, C)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, Cin) -> (B, T, J, C) features (a transposed view of the token layout)."""
+        return self.forward_tokens(x).transpose(0, 1)
 
 
 def _init_weights(m: nn.Module) -> None:

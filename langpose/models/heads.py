@@ -42,17 +42,18 @@ class MotionHead(nn.Module):
         if pool not in ("mean", "attn"):
             raise ValueError(f"MotionHead.pool: expected 'mean' or 'attn', got {pool!r}")
         self.pool = pool
-        self.score = nn.Linear(dim_rep, 1) if pool == "attn" else None
+        self.score = nn.Linear(dim_rep, 1, bias=False) if pool == "attn" else None  # softmax ignores a bias
         self.norm = nn.LayerNorm(dim_rep)
         self.mlp = nn.Sequential(nn.Linear(dim_rep, hidden), nn.GELU(), nn.Linear(hidden, embed_dim))
 
     def forward(self, rep: torch.Tensor) -> torch.Tensor:
-        tokens = rep.flatten(1, 2)                                        # (B, T*J, dim_rep)
+        """rep (B, T, J, dim_rep), any strides (e.g. a transposed view) -> (B, embed_dim) unit-norm."""
+        B, T, J, _ = rep.shape
         if self.score is None:
-            pooled = tokens.mean(dim=1)                                   # (B, dim_rep)
+            pooled = rep.mean(dim=(1, 2))                                 # (B, dim_rep)
         else:
-            w = self.score(tokens).softmax(dim=1)                         # (B, T*J, 1)
-            pooled = (w * tokens).sum(dim=1)                              # (B, dim_rep)
+            w = self.score(rep).reshape(B, T * J).softmax(dim=1)          # (B, T*J)
+            pooled = (w.view(B, T, J, 1) * rep).sum(dim=(1, 2))           # (B, dim_rep)
         return F.normalize(self.mlp(self.norm(pooled)), dim=-1)          # (B, embed_dim)
 
 

@@ -81,11 +81,11 @@ class LangPoseModel(nn.Module):
         """
         cfg = self.cfg
         check_x2d(x2d, cfg.num_joints, cfg.in_channels, cfg.max_frames)
-        feat = self.backbone(x2d)                                  # (B, T, J, dim)
-        rep = self.pose_head.represent(feat)                       # (B, T, J, dim_rep)
-        pose = self.pose_head(rep)                                 # (B, T, J, 3)
-        pose = pose - pose[:, :, :1]                               # root-relative: pelvis at 0
-        motion = self.motion_head(rep) if with_motion else None    # (B, D)
+        feat = self.backbone.forward_tokens(x2d)                   # (T, B, J, dim) frame-major tokens
+        rep = self.pose_head.represent(feat)                       # (T, B, J, dim_rep)
+        pose = self.pose_head(rep)                                 # (T, B, J, 3)
+        pose = (pose - pose[:, :, :1]).transpose(0, 1).contiguous()  # (B, T, J, 3), pelvis at 0
+        motion = self.motion_head(rep.transpose(0, 1)) if with_motion else None  # (B, D)
         return {"pose": pose, "motion": motion}
 
     def lift(self, x2d: torch.Tensor) -> torch.Tensor:
