@@ -78,6 +78,18 @@ def test_videopose3d_views(tmp_path):
     assert (v0.width, v0.height) == (1000, 1002)
 
 
+def test_2d_only_actions_are_ignored(tmp_path):
+    # VideoPose3D's converter drops S11 "Directions" from the 3D file (corrupt video) while a
+    # detections file may still hold it: views follow the 3D file, as VideoPose3D's run.py.
+    write_videopose3d(tmp_path, actions=("Walking 1",))
+    d = dict(np.load(tmp_path / "data_2d_h36m_cpn_ft_h36m_dbb.npz", allow_pickle=True))
+    p2 = d["positions_2d"].item()
+    p2["S11"]["Directions"] = [np.zeros((7, 17, 2), np.float32)] * 4
+    np.savez(tmp_path / "data_2d_h36m_cpn_ft_h36m_dbb.npz", positions_2d=p2, metadata=d["metadata"].item())
+    views = load_h36m_views(str(tmp_path), split="test", subjects=["S11"])
+    assert [v.action for v in views] == ["Walking"] * 4
+
+
 def test_projected_gt_2d_matches_file(tmp_path):
     write_videopose3d(tmp_path)
     a = load_h36m_views(str(tmp_path), split="test", detections=None, cameras=[3], actions=["Walking"])

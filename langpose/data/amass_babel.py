@@ -194,7 +194,11 @@ def body_model_path(body_model_dir: str, gender: str) -> str:
 
 
 def smplh_joints(amass_file: str, body_model_dir: str, batch: int = 512) -> tuple[np.ndarray, float]:
-    """SMPL-H forward kinematics of an AMASS npz -> (joints (T, 52, 3) metres world z up, fps)."""
+    """SMPL-H forward kinematics of an AMASS npz -> (joints (T, 52, 3) metres world z up, fps).
+
+    Runs ``smplx.SMPLH`` (flat hand mean, no PCA, as AMASS) with the file's ``poses``,
+    ``trans`` and ``betas``. smplx uses at most 10 of the 16 AMASS shape coefficients.
+    """
     with np.load(amass_file, allow_pickle=True) as f:
         for k in ("poses", "trans", "betas", "gender", "mocap_framerate"):
             if k not in f.files:
