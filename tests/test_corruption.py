@@ -128,3 +128,12 @@ def test_config_and_builder():
 def test_bad_input_shape():
     with pytest.raises(ValueError, match=r"expected a tensor x2d of shape \(..., T, J, 3\), got \(40, 17, 2\)"):
         C.JointMask(0.1)(torch.zeros(40, 17, 2), gen())
+
+
+def test_gallery_has_every_corruption():
+    g = C.gallery(window(), seed=0)
+    assert len(g) == 8
+    _, vis = g["occluded lower body"]
+    assert not vis[:, list(H36M.part("lower_body"))].any() and vis[:, 7:].all()
+    x, vis = g["correlated noise"]
+    assert vis.all() and not torch.equal(x, window())

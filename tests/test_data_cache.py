@@ -104,3 +104,12 @@ def test_quick_and_default_sizes():
     assert q.sequences_per_subject < d.sequences_per_subject
     seqs = S.generate_dataset(S.SyntheticConfig.quick(num_subjects=3))
     assert len(seqs) == 3 * q.sequences_per_subject
+
+
+def test_summarize(tmp_path):
+    data = S.load_or_generate(tiny(), data_dir=tmp_path)
+    s = S.summarize(data)
+    assert s["train"]["sequences"] == 2 and s["val"]["sequences"] == 1
+    assert s["val"]["frames"] == len(data["val"][0])
+    assert s["train"]["minutes"] == pytest.approx(sum(len(q) for q in data["train"]) / 50 / 60, abs=0.01)
+    assert s["test"]["subjects"] == list(S.split_subjects(tiny())["test"])

@@ -265,3 +265,23 @@ def build_corruption(cfg: CorruptionConfig | dict | None) -> Compose:
     if cfg.temporal_mask > 0:
         ts.append(TemporalWindowMask(cfg.temporal_mask, cfg.temporal_max_len))
     return Compose(ts)
+
+
+def gallery(x2d, seed: int = 0) -> dict:
+    """Each detector-like corruption and pretraining mask alone, at a visible strength, on one
+    window ``x2d`` (T, J, 3): ``{title: (x2d_corrupted, visible)}`` (for figures)."""
+    _check(x2d)
+    transforms = {
+        "correlated noise": CorrelatedNoise(0.01, 4.0),
+        "confidence jitter": ConfidenceJitter(0.3, 0.2),
+        "dropped joints 15%": JointMask(0.15),
+        "dropped frames 20%": FrameMask(0.2),
+        "occluded arm / leg": PartMask(1.0, span=(1.0, 1.0)),
+        "occluded lower body": PartMask(1.0, parts=("lower_body",), span=(1.0, 1.0)),
+        "temporal window": TemporalWindowMask(1.0, max(1, x2d.shape[-3] // 3)),
+        "detector (all)": build_corruption(CorruptionConfig.detector()),
+    }
+    out = {}
+    for i, (name, t) in enumerate(transforms.items()):
+        out[name] = t(x2d, torch.Generator().manual_seed(seed * 1000 + i))
+    return out

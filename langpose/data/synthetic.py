@@ -427,3 +427,16 @@ def load_or_generate(cfg: SyntheticConfig | None = None, data_dir=None, split: s
     by_subject = split_subjects(cfg)
     data = {s: [q for q in seqs if q.subject in by_subject[s]] for s in SPLITS}
     return data[split] if split is not None else data
+
+
+def summarize(data: dict) -> dict:
+    """Counts of a split dict (``load_or_generate``'s result): sequences, frames, minutes,
+    subjects and label coverage per split (plain data, for JSON)."""
+    out = {}
+    for split, seqs in data.items():
+        frames = int(sum(len(s) for s in seqs))
+        labels = np.unique(np.concatenate([s.labels for s in seqs])) if seqs else np.zeros(0, int)
+        out[split] = {"sequences": len(seqs), "frames": frames,
+                      "minutes": round(sum(len(s) / s.fps for s in seqs) / 60, 2),
+                      "subjects": sorted({s.subject for s in seqs}), "actions": int((labels >= 0).sum())}
+    return out
