@@ -176,3 +176,12 @@ def test_generation_speed():
     dt = time.perf_counter() - t
     frames = sum(len(s) for s in seqs)
     assert frames / dt > 20000  # frames per second; the default dataset (~80k frames) takes a few seconds
+
+
+def test_dataset_covers_every_action_evenly():
+    seqs = S.generate_dataset(S.SyntheticConfig.quick())
+    present = {int(i) for s in seqs for i in np.unique(s.labels)}
+    assert present == set(range(len(S.ACTIONS)))
+    segments = [int(s.labels[0]) for s in seqs] + [int(b) for s in seqs for a, b in zip(s.labels[:-1], s.labels[1:]) if a != b]
+    counts = np.bincount(segments, minlength=len(S.ACTIONS))
+    assert counts.max() <= 3 * counts.min()

@@ -45,7 +45,7 @@ ACTIONS: tuple[str, ...] = tuple(a.text for a in ACTION_LIST)
 """The label vocabulary of the synthetic data (fine-grained, BABEL-style texts)."""
 
 SPLITS = ("train", "val", "test")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the cache file layout *and* of the generator; bump when either changes."""
 
 
@@ -194,18 +194,36 @@ def forward_kinematics(offsets: np.ndarray, local_rot: np.ndarray, root=None, sk
 
 
 # ---------------------------------------------------------------------- sequences
-def _sample_chain(rng, n: int) -> list[int]:
-    """``n`` action ids: no immediate repeats, 'stand up' only after 'sit down' (which it follows)."""
+class _Deck:
+    """Balanced action draws: shuffled passes over all actions ('stand up' excluded: it always
+    follows 'sit down'), so every action appears about equally often in a dataset."""
+
+    def __init__(self, rng):
+        self.rng, self.cards = rng, []
+
+    def draw(self, avoid=()) -> int:
+        for _ in range(3):
+            if not self.cards:
+                stand = action_id("stand up")
+                self.cards = [int(k) for k in self.rng.permutation(len(ACTIONS)) if k != stand]
+            for i, k in enumerate(self.cards):
+                if k not in avoid:
+                    return self.cards.pop(i)
+            self.cards = []  # only avoided cards left: start a new pass
+        raise RuntimeError("_Deck: cannot draw an action")  # unreachable with >= 3 actions
+
+
+def _sample_chain(rng, n: int, deck: _Deck | None = None) -> list[int]:
+    """``n`` action ids: no immediate repeats, 'stand up' right after (and only after) 'sit down'."""
     sit, stand = action_id("sit down"), action_id("stand up")
+    deck = deck or _Deck(rng)
     chain: list[int] = []
     while len(chain) < n:
         if chain and chain[-1] == sit:
             chain.append(stand)
             continue
-        k = int(rng.integers(len(ACTIONS)))
-        if k == stand or (chain and k == chain[-1]) or (k == sit and len(chain) == n - 1 and n > 1 and rng.random() < 0.5):
-            continue
-        chain.append(k)
+        avoid = {chain[-1]} if chain else set()
+        chain.append(deck.draw(avoid | ({sit} if len(chain) == n - 1 and n > 1 else set())))
     return chain
 
 
@@ -324,6 +342,7 @@ def split_subjects(cfg: SyntheticConfig) -> dict[str, tuple[str, ...]]:
 def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Sequence]:
     """All sequences of ``cfg`` (every subject), in a fixed order."""
     subjects = make_subjects(cfg.num_subjects)
+    deck = _Deck(np.random.default_rng([cfg.seed, 4242]))
     seqs = []
     it = range(cfg.sequences_per_subject)
     if progress:
@@ -332,7 +351,8 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
     for j in it:
         for si, subj in enumerate(subjects):
             rng = np.random.default_rng([cfg.seed, si, j])
-            chain = _sample_chain(rng, int(rng.integers(cfg.actions_per_sequence[0], cfg.actions_per_sequence[1] + 1)))
+            n = int(rng.integers(cfg.actions_per_sequence[0], cfg.actions_per_sequence[1] + 1))
+            chain = _sample_chain(rng, n, deck)
             seqs.append(synthesize(subj, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}"))
     return seqs
 

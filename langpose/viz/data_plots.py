@@ -119,7 +119,7 @@ def plot_trajectories(x2d, corrupted: dict, joint: int = 16, coord: int = 0, ske
     for name, (xc, vis) in corrupted.items():
         xc = np.asarray(xc.detach().cpu() if hasattr(xc, "detach") else xc)
         vis = np.asarray(vis.detach().cpu() if hasattr(vis, "detach") else vis, bool)
-        ax.plot(np.where(vis[:, joint], xc[:, joint, coord], np.nan), lw=1, label=name)
+        ax.plot(np.where(vis[:, joint], xc[:, joint, coord], np.nan), lw=1, marker="o", ms=2, label=name)
     ax.set_xlabel("frame")
     ax.set_ylabel(f"{skeleton.names[joint]} {'xy'[coord]} (normalised)")
     ax.legend(fontsize=6, ncol=3)
