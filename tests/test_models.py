@@ -301,3 +301,21 @@ def test_mlp_lifter_shapes_and_per_frame():
     z[..., 2] = 0
     assert torch.equal(m.lift(z), m.lift(x))
     assert MLPLifter(model_config("tiny", arch="mlp", mlp_use_confidence=True)).inp[0].in_features == 51
+
+
+def test_fast_cpu_inference_path_matches_plain_path(monkeypatch):
+    import langpose.models.attention as attention
+
+    m = _tiny(qkv_bias=False)
+    x = _x2d()
+    with torch.inference_mode():
+        fast = m(x)
+        monkeypatch.setattr(attention, "FAST_CPU_INFERENCE", False)
+        plain = m(x)
+    assert torch.allclose(fast["pose"], plain["pose"], atol=1e-5)
+    assert torch.allclose(fast["motion"], plain["motion"], atol=1e-5)
+    lin = torch.nn.Linear(8, 16)
+    monkeypatch.setattr(attention, "FAST_CPU_INFERENCE", True)
+    z = torch.randn(3, 4, 8)
+    with torch.no_grad():
+        assert torch.allclose(attention.linear(z, lin, gelu=True), F.gelu(lin(z)), atol=1e-6)

@@ -16,7 +16,40 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["DropPath", "Mlp", "Attention", "Block"]
+__all__ = ["DropPath", "Mlp", "Attention", "Block", "linear", "FAST_CPU_INFERENCE"]
+
+#: Inference fast path on CPU: when autograd is off (``torch.inference_mode``/``no_grad``),
+#: fp32 Linear layers call oneDNN's fused linear (bias, and GELU for the block MLP, fused
+#: into the GEMM epilogue: no separate bias-broadcast copy, no separate GELU pass). This
+#: uses the private op ``torch.ops.mkldnn._linear_pointwise`` (the one torch.compile's CPU
+#: backend emits); set to False, or it switches itself off if the op is missing or fails.
+FAST_CPU_INFERENCE = True
+
+
+def _mkldnn_linear_available() -> bool:
+    try:
+        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_MKLDNN_OK = _mkldnn_linear_available()
+
+
+def linear(x: torch.Tensor, layer: nn.Linear, gelu: bool = False) -> torch.Tensor:
+    """``layer(x)`` (then exact GELU if ``gelu``), via the fused oneDNN kernel when the fast path applies."""
+    global _MKLDNN_OK
+    if (FAST_CPU_INFERENCE and _MKLDNN_OK and not torch.is_grad_enabled() and x.device.type == "cpu"
+            and x.dtype == torch.float32 and layer.weight.dtype == torch.float32):
+        try:
+            flat = x.reshape(-1, x.shape[-1])                              # (N, in), a view when contiguous
+            out = torch.ops.mkldnn._linear_pointwise(flat, layer.weight, layer.bias,
+                                                     "gelu" if gelu else "none", [], "none" if gelu else "")
+            return out.view(*x.shape[:-1], out.shape[-1])                  # (..., out)
+        except (RuntimeError, TypeError, NotImplementedError):
+            _MKLDNN_OK = False                                             # fall back for good
+    y = layer(x)
+    return F.gelu(y) if gelu else y
 
 
 class DropPath(nn.Module):
@@ -46,12 +79,11 @@ class Mlp(nn.Module):
     def __init__(self, dim: int, hidden: int, drop: float = 0.0):
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden, dim)
         self.drop = nn.Dropout(drop) if drop > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+        return self.drop(linear(self.drop(linear(x, self.fc1, gelu=True)), self.fc2))
 
 
 class Attention(nn.Module):
@@ -78,7 +110,7 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         T, B, J, C = x.shape
         H, d = self.heads, self.head_dim
-        qkv = self.qkv(x).view(T, B, J, 3, H, d)                      # (T, B, J, 3, H, d)
+        qkv = linear(x, self.qkv).view(T, B, J, 3, H, d)                      # (T, B, J, 3, H, d)
         if self.mode == "spatial":
             # (3, T, B, H, J, d) -> (3, T*B, H, J, d) view: attend across the J joints of a frame
             qkv = qkv.permute(3, 0, 1, 4, 2, 5).reshape(3, T * B, H, J, d)
@@ -93,7 +125,7 @@ class Attention(nn.Module):
         else:
             out = out.view(B, J, H, T, d).permute(3, 0, 1, 2, 4)        # (T, B, J, H, d)
         out = out.reshape(T, B, J, C)                                    # (T, B, J, C), a view if possible
-        return self.proj_drop(self.proj(out))
+        return self.proj_drop(linear(out, self.proj))
 
 
 class Block(nn.Module):
