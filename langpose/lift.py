@@ -41,6 +41,7 @@ __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window"
            "action_segments", "lift_file", "main"]
 
 BLENDS = ("cosine", "linear", "uniform")
+MAX_PRINTED_SEGMENTS = 20
 
 
 # ---------------------------------------------------------------------------- windows
@@ -223,6 +224,9 @@ def _save_npz(path: Path, arrays: dict) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -319,9 +323,11 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
               f"masked) with windows of {window} frames, stride {stride}")
         if summary:
             print("top actions over the sequence: " + "; ".join(f"{t} ({p:.2f})" for t, p in summary))
-            for seg in segments:
+            for seg in segments[:MAX_PRINTED_SEGMENTS]:
                 print(f"  frames {seg['start']}-{seg['end']} ({seg['seconds']:.1f} s): {seg['text']} "
                       f"({seg['prob']:.2f})")
+            if len(segments) > MAX_PRINTED_SEGMENTS:
+                print(f"  ... {len(segments) - MAX_PRINTED_SEGMENTS} more segments (all frames in OUT.npz)")
         else:
             print("the model has no action vocabulary (pass --labels TEXT ... to classify)")
         for kind, p in paths.items():

@@ -236,3 +236,30 @@ def test_cli_lift_subcommand(tmp_path, walk_px, checkpoint, capsys):  # noqa: F8
                      str(tmp_path / "b"), "--width", "1000", "--height", "1000"]) != 0
     assert "got (20, 18, 3)" in capsys.readouterr().err
     assert not list(tmp_path.glob("b.*"))
+
+
+def test_wild_input_matches_the_training_input(tmp_path):
+    """Keypoints read from a file reach the model exactly as WindowDataset feeds them in training."""
+    from langpose.data.synthetic import generate
+    from langpose.data.views import make_views
+    from langpose.data.wild import load_keypoints
+    from langpose.data.windows import WindowDataset
+    from langpose.inference import view_to_input
+
+    view = make_views(generate(1, seed=3), seed=0)[0]
+    ds = WindowDataset([view], window=27, stride=27)
+    np.save(tmp_path / "kp.npy", view.keypoints2d)
+    x = view_to_input(load_keypoints(tmp_path / "kp.npy", layout="h36m", width=view.width, height=view.height))
+    for i in range(len(ds)):
+        item = ds[i]
+        s = int(item["start"])
+        assert np.allclose(x[s:s + 27], item["x2d"].numpy(), atol=1e-6)
+    # through COCO JSON: the joints COCO has directly are identical too
+    px = view.keypoints2d[..., :2].astype(np.float64)
+    (tmp_path / "kp.json").write_text(json.dumps(coco_json(h36m_to_coco(px), np.ones((len(px), 17)))))
+    xj = view_to_input(load_keypoints(tmp_path / "kp.json", width=view.width, height=view.height))
+    direct = [H36M.index(n) for n in ("right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+                                      "neck", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder",
+                                      "right_elbow", "right_wrist")]
+    assert np.allclose(xj[:, direct], x[:, direct], atol=1e-5)
+    assert np.abs(xj - x).max() < 0.03  # derived joints (pelvis, spine, thorax, head): < 15 px at 1000 px
