@@ -21,7 +21,7 @@ import torch
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
-           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip"]
+           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "demo_views"]
 
 
 def _to_np(x, name: str, shape_tail=(17, 3)) -> np.ndarray:
@@ -225,3 +225,40 @@ def clips_from_views(views: Seq, window: int = 27, per_view: int = 1, stride: in
                           "label": int(np.bincount(lab).argmax()) if lab.size else -1, "vocab": tuple(v.vocab),
                           "view": vi, "start": s})
     return clips
+
+
+# ----------------------------------------------------------------------------- notebook plumbing
+def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True, epochs: int | None = None,
+                  max_train_windows: int | None = None, device: str = "auto", progress: bool = False):
+    """The model in ``run_dir/checkpoint.pt`` if present, else a tiny one trained there (``langpose.train.fit``).
+
+    ``align=False`` trains the non-aligned baseline (w_align = w_infonce = 0). Quick:
+    1 epoch on 128 windows of the quick synthetic set (~10 s on 2 cores); otherwise
+    ``epochs`` (default 4) on ``max_train_windows`` (default 2048) windows.
+    Returns ``(model in eval mode, checkpoint path)``.
+    """
+    from pathlib import Path
+
+    import langpose
+    from langpose.train import fit, train_config
+
+    run_dir = Path(run_dir)
+    ckpt = run_dir / "checkpoint.pt"
+    if not ckpt.is_file():
+        over = {"data.quick": True, "seed": int(seed), "progress": bool(progress), "device": device,
+                "optim.epochs": int(epochs or (1 if quick else 4)),
+                "data.max_train_windows": int(max_train_windows or (128 if quick else 2048))}
+        if not align:
+            over.update({"loss.w_align": 0.0, "loss.w_infonce": 0.0})
+        fit(train_config("tiny", over), run_dir)
+    return langpose.load_model(ckpt), ckpt
+
+
+def demo_views(quick: bool = True, seed: int = 0, split: str = "test", data_dir=None, max_views: int | None = None):
+    """Camera views of a split of the synthetic set (quick or full config), at most ``max_views``."""
+    from langpose.data.synthetic import SyntheticConfig
+    from langpose.evaluate import synthetic_test_views
+
+    views = synthetic_test_views(SyntheticConfig.quick() if quick else SyntheticConfig(), data_dir=data_dir,
+                                 split=split, seed=seed)
+    return views if max_views is None else views[:max_views]

@@ -239,6 +239,7 @@ def save_html(fig, path, plotly_js: str | bool = True, div_id: str | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".html.tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is for reading
     try:
         # With "directory", plotly copies plotly.min.js into path.parent (same folder as tmp).
         fig.write_html(tmp, include_plotlyjs=plotly_js, full_html=True, div_id=div_id,
