@@ -105,7 +105,7 @@ def _run_evaluate(args) -> int:
                           f"{cfg.data.dataset}/{args.split}")
     top1 = res.get("top1")
     print(f"P1 {res['p1']:.1f} mm, P2 {res['p2']:.1f} mm"
-          + (f", top-1 {top1:.1f}%" if top1 is not None else "") + f" -> {paths}")
+          + (f", top-1 {top1:.1f}%" if top1 is not None else "") + f" -> {paths['json']}, {paths['markdown']}")
     return 0
 
 

@@ -402,10 +402,19 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
         cfg.loss = apply_overrides(cfg.loss, {"w_align": 0.0, "w_infonce": 0.0})
 
     info = ddp_utils.setup(cfg.device)
+    det_before = (torch.are_deterministic_algorithms_enabled(),
+                  torch.is_deterministic_algorithms_warn_only_enabled())
+    if info.device.type == "cpu" and cfg.deterministic:
+        _set_deterministic(True, warn_only=True)
     try:
         return _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info)
     finally:
+        _set_deterministic(*det_before)
         ddp_utils.cleanup(info)
+
+
+def _set_deterministic(mode: bool, warn_only: bool = False) -> None:
+    torch.use_deterministic_algorithms(mode, warn_only=warn_only)
 
 
 def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> dict:
@@ -417,8 +426,6 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
     if info.is_main:
         check_run_dir(run_dir)
     ddp_utils.barrier(info)
-    if device.type == "cpu" and cfg.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
     seed_everything(cfg.seed)
 
     # ---- data

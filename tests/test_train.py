@@ -33,8 +33,17 @@ def _assert_same_state(a: dict, b: dict):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine, 2 threads oversubscribe and run ~10x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
-def pretrained(tmp_path_factory):
+def pretrained(one_thread, tmp_path_factory):
     run = tmp_path_factory.mktemp("pre") / "pretrain"
     summary = fit(_cfg(), run, stage="pretrain")
     return run, summary
