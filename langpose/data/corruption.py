@@ -142,8 +142,9 @@ class GaussianNoise:
     def __call__(self, x2d, generator=None):
         _check(x2d)
         vis = _visible(x2d)
-        noise = _randn(x2d.shape[:-1] + (2,), generator, x2d) * self.std * vis[..., None]
-        return torch.cat([x2d[..., :2] + noise, x2d[..., 2:]], -1), vis
+        out = x2d.clone()
+        out[..., :2] += _randn(x2d.shape[:-1] + (2,), generator, x2d).mul_(vis[..., None] * self.std)
+        return out, vis
 
 
 class CorrelatedNoise:
@@ -168,7 +169,9 @@ class CorrelatedNoise:
         smooth = torch.nn.functional.conv1d(flat, self.kernel.to(flat)[None, None]).reshape(lead + (J, 2, T))
         noise = smooth.movedim(-1, -3) * self.std  # (*lead, T, J, 2)
         vis = _visible(x2d)
-        return torch.cat([x2d[..., :2] + noise * vis[..., None], x2d[..., 2:]], -1), vis
+        out = x2d.clone()
+        out[..., :2] += noise * vis[..., None]
+        return out, vis
 
 
 class ConfidenceJitter:
