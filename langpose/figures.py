@@ -18,7 +18,7 @@ Figures:
   clean and with occluded body parts; ``qualitative_3d.html`` animates one case.
 - ``training_curves``: per-epoch losses and validation metrics of both runs.
 
-Models come from ``RUN_DIR/aligned/checkpoint.pt`` and ``RUN_DIR/no_align/checkpoint.pt``
+Models come from ``RUN_DIR/checkpoint.pt`` (aligned) and ``RUN_DIR/no_align/checkpoint.pt``
 (or ``--checkpoint`` / ``--baseline-checkpoint``); missing ones are trained tiny
 (``langpose.interactive.load_or_train``). Quick mode writes to ``RUN_DIR/figures``.
 """
@@ -49,7 +49,7 @@ class FiguresConfig:
     seed: int = 0
     out: str = "figures"
     run_dir: str = "runs/figures"
-    checkpoint: str | None = None            # aligned model; default RUN_DIR/aligned/checkpoint.pt
+    checkpoint: str | None = None            # aligned model; default RUN_DIR/checkpoint.pt
     baseline_checkpoint: str | None = None   # non-aligned model; default RUN_DIR/no_align/checkpoint.pt
     ablation: str = "results/ablation/results.json"
     data_dir: str | None = None
@@ -273,7 +273,7 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
 
                 models[name], ckpts[name] = langpose.load_model(path), Path(path)
             else:
-                sub = run / ("aligned" if align else "no_align")
+                sub = run if align else run / "no_align"
                 say(f"[figures] model {name!r}: {sub / 'checkpoint.pt'}")
                 models[name], ckpts[name] = ia.load_or_train(sub, quick=cfg.quick, seed=cfg.seed, align=align)
     main_name = "aligned (LangPose)"

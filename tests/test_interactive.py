@@ -121,3 +121,31 @@ def test_clips_from_views():
     assert c["x2d"].shape == (27, 17, 3) and c["label"] == 1 and c["name"] == "v0@0"
     np.testing.assert_allclose(c["y3d"][:, 0], 0.0, atol=1e-6)
     np.testing.assert_allclose(c["x2d"][0, 3, 0], kp[0, 3, 0] / 1000 * 2 - 1, rtol=1e-5)
+
+
+def test_widgets_wire_the_callbacks(model, x2d):
+    from langpose.viz import widgets
+
+    y3d = np.zeros((9, 17, 3), np.float32)
+    clips = [{"name": "c0", "x2d": x2d, "y3d": y3d, "label": 0, "vocab": tuple(model.vocab)},
+             {"name": "c1", "x2d": x2d[::-1].copy(), "y3d": y3d, "label": 2, "vocab": tuple(model.vocab)}]
+    box = widgets.occlusion_explorer(model, clips, k=2)
+    assert box.state["result"]["joints"] == [] and box.state["frame"] == 4
+    parts_w = box.children[1].children[0]
+    parts_w.value = ("right_leg",)  # the observer re-runs the lifter
+    assert box.state["result"]["joints"] == [1, 2, 3]
+    assert not box.state["result"]["visible"][:, [1, 2, 3]].any()
+    assert box.state["shift_mm"][[1, 2, 3]].min() > 0 and len(box.state["result"]["top_actions"]) == 2
+    emb = ia.embed_clips(model, clips)
+    import langpose.interactive as mod
+
+    calls = []
+    orig = mod.nearest_clips
+    # the query goes through nearest_clips; a fixed query embedding stands in for the text encoder
+    mod.nearest_clips = lambda query, *a, **kw: calls.append(query) or orig(query, *a, **{**kw, "text_emb": emb[1]})
+    try:
+        q = widgets.text_query_box(model, emb, clips, k=1, value="first")
+        q.children[0].children[0].value = "walk"
+    finally:
+        mod.nearest_clips = orig
+    assert calls == ["first", "walk"] and q.state["query"] == "walk" and q.state["hits"][0]["name"] == "c1"
