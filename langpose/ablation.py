@@ -77,7 +77,8 @@ class AblationConfig:
         eval_frames: cap on synthetic test frames (whole views, evenly picked; 0: all).
         eval_seed: seed of the test views' camera placement (the same for every run).
         corruption_seed: seed of the evaluation corruptions.
-        joint_mask: ratio of the random joint-masking condition.
+        joint_mask: ratio of the random joint-masking condition of the table.
+        mask_curve: joint-masking ratios of the robustness curve (P1 against ratio).
         deepmimic: also evaluate on the DeepMimic clips.
         flip_test: flip-averaged evaluation.
         overrides: extra ``key=value`` TrainConfig overrides for every run.
@@ -98,6 +99,7 @@ class AblationConfig:
     eval_seed: int = 0
     corruption_seed: int = 0
     joint_mask: float = 0.3
+    mask_curve: tuple[float, ...] = (0.1, 0.3, 0.5)
     deepmimic: bool = True
     flip_test: bool = False
     overrides: tuple[str, ...] = ()
@@ -107,6 +109,7 @@ class AblationConfig:
         self.seeds = tuple(int(s) for s in self.seeds)
         self.variants = tuple(self.variants)
         self.overrides = tuple(self.overrides)
+        self.mask_curve = tuple(float(r) for r in self.mask_curve)
         if not self.seeds:
             raise ConfigError("AblationConfig.seeds: give at least one seed")
         unknown = [v for v in self.variants if v not in VARIANTS]
@@ -164,10 +167,14 @@ def evaluate_run(model, views: dict, cfg: AblationConfig) -> dict:
     syn = evaluate(model, views["synthetic"], **kw)
     out = {"synthetic": {k: syn[k] for k in _CLEAN_KEYS}, "confusions": syn["confusions"][:10],
            "per_action_p1": {a: m["p1"] for a, m in syn["per_action"].items()}}
-    conds = [make_condition("joint_mask", cfg.joint_mask)] + [make_condition("part", p) for p in PARTS]
+    ratios = sorted(set(cfg.mask_curve) | {cfg.joint_mask})
+    masks = [make_condition("joint_mask", r) for r in ratios]
+    conds = masks + [make_condition("part", p) for p in PARTS]
     rob = robustness(model, views["synthetic"], conditions=conds, seed=cfg.corruption_seed, **kw)
-    mask = rob["conditions"][conds[0].name]
+    mask = rob["conditions"][make_condition("joint_mask", cfg.joint_mask).name]
     out["joint_mask"] = {"ratio": cfg.joint_mask, "p1": mask["p1"], "p1_hidden": mask["p1_hidden"]}
+    # P1 against the joint-masking ratio (0 = clean)
+    out["mask_curve"] = {"0": syn["p1"], **{f"{r:g}": rob["conditions"][c.name]["p1"] for r, c in zip(ratios, masks)}}
     out["parts"] = {"p1": rob["part_mean"]["p1"], "p1_hidden": rob["part_mean"]["p1_hidden"],
                     **{p: rob["conditions"][f"part_{p}"]["p1"] for p in PARTS}}
     if "deepmimic" in views:
@@ -215,6 +222,11 @@ def summarize(runs: list[dict]) -> dict:
                 continue
             std = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
             cols[".".join(path)] = {"mean": float(np.mean(vals)), "std": std, "n": len(vals)}
+        ratios = sorted({k for r in rs for k in r["metrics"].get("mask_curve", {})}, key=float)
+        for k in ratios:
+            vals = [r["metrics"]["mask_curve"][k] for r in rs if r["metrics"].get("mask_curve", {}).get(k) is not None]
+            cols[f"mask_curve.{k}"] = {"mean": float(np.mean(vals)) if vals else None,
+                                       "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None, "n": len(vals)}
         cols["train_seconds"] = {"mean": float(np.mean([r["train_seconds"] for r in rs])), "std": None,
                                  "n": len(rs)}
         out[variant] = cols
@@ -324,6 +336,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-frames", type=int, default=d.eval_frames, help="cap on synthetic test frames (0: all)")
     p.add_argument("--eval-seed", type=int, default=d.eval_seed)
     p.add_argument("--joint-mask", type=float, default=d.joint_mask)
+    p.add_argument("--mask-curve", type=float, nargs="+", default=list(d.mask_curve),
+                   help="joint-masking ratios of the robustness curve")
     p.add_argument("--no-deepmimic", action="store_true")
     p.add_argument("--flip-test", action="store_true")
     p.add_argument("--device", default=d.device)
@@ -341,7 +355,7 @@ def main(argv=None) -> int:
         max_steps=args.max_steps, window=args.window, quick=args.quick,
         sequences_per_subject=args.sequences_per_subject, max_train_windows=args.max_train_windows,
         max_val_frames=args.max_val_frames, eval_frames=args.eval_frames, eval_seed=args.eval_seed,
-        joint_mask=args.joint_mask, deepmimic=not args.no_deepmimic, flip_test=args.flip_test,
+        joint_mask=args.joint_mask, mask_curve=args.mask_curve, deepmimic=not args.no_deepmimic, flip_test=args.flip_test,
         overrides=args.overrides, device=args.device))
     command = "python -m langpose.ablation " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else list(argv)))

@@ -127,13 +127,21 @@ def _lift(model, x: torch.Tensor, flip_test: bool, skeleton: Skeleton) -> torch.
 
 def predict_arrays(model, inputs: Iterable, window: int = 27, stride: int | None = None,
                    flip_test: bool = False, batch_size: int = 64, skeleton: Skeleton = H36M,
-                   progress: bool = False) -> list[np.ndarray]:
+                   progress: bool = False, blend: str = "uniform") -> list[np.ndarray]:
     """Lift whole sequences of lifter input (each (T, 17, 3)) -> list of (T, 17, 3) metres.
 
     Windows of ``window`` frames every ``stride`` frames (default ``window``), batched
-    across sequences; overlapping predictions of a frame are averaged.
+    across sequences; overlapping predictions of a frame are averaged, plainly
+    (``blend="uniform"``) or with the ramped weights of ``langpose.lift.blend_weights``
+    (``"linear"``, ``"cosine"``).
     """
     inputs = [_check_input(x, i) for i, x in enumerate(inputs)]
+    if blend == "uniform":
+        weights = np.ones(window)
+    else:
+        from langpose.lift import blend_weights
+
+        weights = blend_weights(window, window if stride is None else stride, blend)  # (window,)
     sums = [np.zeros((len(x), 17, 3), dtype=np.float64) for x in inputs]
     counts = [np.zeros((len(x), 1, 1), dtype=np.float64) for x in inputs]
     device = model_device(model)
@@ -153,8 +161,9 @@ def predict_arrays(model, inputs: Iterable, window: int = 27, stride: int | None
                 raise ValueError(f"predict: model.lift returned shape {pred.shape}, expected {tuple(x.shape)}")
             for (i, s, _), p in zip(batch, pred):
                 n = min(window, len(inputs[i]) - s)
-                sums[i][s:s + n] += p[:n]
-                counts[i][s:s + n] += 1
+                w = weights[:n, None, None]  # (n, 1, 1)
+                sums[i][s:s + n] += w * p[:n]
+                counts[i][s:s + n] += w
     finally:
         if was_training and hasattr(model, "train"):
             model.train()
@@ -163,7 +172,7 @@ def predict_arrays(model, inputs: Iterable, window: int = 27, stride: int | None
 
 def predict_views(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = False,
                   batch_size: int = 64, inputs: Seq | None = None, skeleton: Skeleton = H36M,
-                  progress: bool = False) -> list[np.ndarray]:
+                  progress: bool = False, blend: str = "uniform") -> list[np.ndarray]:
     """Lift every ``View`` -> list of (T, 17, 3) root-relative camera-frame poses, metres.
 
     ``inputs`` optionally replaces the views' own 2D (e.g. corrupted lifter inputs, one
@@ -174,7 +183,7 @@ def predict_views(model, views: Seq, window: int = 27, stride: int | None = None
     elif len(inputs) != len(views):
         raise ValueError(f"predict_views: {len(inputs)} inputs for {len(views)} views")
     return predict_arrays(model, inputs, window=window, stride=stride, flip_test=flip_test,
-                          batch_size=batch_size, skeleton=skeleton, progress=progress)
+                          batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend)
 
 
 @torch.no_grad()

@@ -20,12 +20,14 @@ def test_variant_configs_differ_only_where_they_should():
 
 def test_summary_mean_and_sample_std():
     runs = [{"variant": "aligned", "seed": s, "train_seconds": 1.0,
-             "metrics": {"synthetic": {"p1": p, "top1": None}, "joint_mask": {"p1": 2 * p}}}
+             "metrics": {"synthetic": {"p1": p, "top1": None}, "joint_mask": {"p1": 2 * p},
+                         "mask_curve": {"0": p, "0.5": 3 * p}}}
             for s, p in ((0, 10.0), (1, 20.0), (2, 30.0))]
     s = summarize(runs)["aligned"]
     assert s["synthetic.p1"] == {"mean": 20.0, "std": 10.0, "n": 3}
     assert s["joint_mask.p1"]["mean"] == 40.0
     assert s["synthetic.top1"] == {"mean": None, "std": None, "n": 0}
+    assert s["mask_curve.0.5"] == {"mean": 60.0, "std": 30.0, "n": 3}
     md = ablation_markdown({"summary": summarize(runs), "config": AblationConfig().__dict__ | {"seeds": [0, 1, 2]},
                             "runs": runs})
     assert "| (a) LangPose, with alignment | 20.0 ± 10.0 |" in md
@@ -48,6 +50,8 @@ def test_minimal_ablation_run(tmp_path, capsys):
         m = r["metrics"]
         assert m["synthetic"]["p1"] > 0 and m["joint_mask"]["p1_hidden"] > 0
         assert set(m["parts"]) >= {"p1", "p1_hidden", "left_arm", "lower_body"}
+        assert list(m["mask_curve"]) == ["0", "0.1", "0.3", "0.5"]
+        assert m["mask_curve"]["0"] == m["synthetic"]["p1"] and m["mask_curve"]["0.3"] == m["joint_mask"]["p1"]
     mlp = res["runs"][2]["metrics"]["synthetic"]
     assert mlp["top1"] is None and mlp["r1"] is None
     assert res["runs"][0]["metrics"]["synthetic"]["top1"] is not None

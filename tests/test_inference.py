@@ -80,3 +80,15 @@ def test_view_input_and_target():
     assert len(out) == 1 and out[0].shape == (2, 17, 3)
     with pytest.raises(ValueError, match="1 inputs for 2 views"):
         predict_views(PositionModel(), [v, v], inputs=[x])
+
+
+def test_blended_overlap_matches_lift_sequence():
+    from langpose.lift import blend_weights, lift_sequence
+
+    x = np.random.default_rng(1).normal(size=(11, 17, 3)).astype(np.float32)
+    out = predict_arrays(PositionModel(), [x], window=4, stride=2, blend="linear")[0]
+    # frame 2 is at position 2 of window 0 (weight w[2]) and position 0 of window 2 (w[0])
+    w = blend_weights(4, 2, "linear")
+    assert out[2, 0, 0] == pytest.approx((w[2] * 2 + w[0] * 0) / (w[2] + w[0]))
+    ref = lift_sequence(PositionModel(), x, window=4, stride=2, blend="linear")
+    np.testing.assert_allclose(out, ref, atol=1e-6)
