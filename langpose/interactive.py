@@ -21,7 +21,8 @@ import torch
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
-           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "demo_views"]
+           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "demo_views",
+           "compare_text_encoders"]
 
 
 def _to_np(x, name: str, shape_tail=(17, 3)) -> np.ndarray:
@@ -229,7 +230,8 @@ def clips_from_views(views: Seq, window: int = 27, per_view: int = 1, stride: in
 
 # ----------------------------------------------------------------------------- notebook plumbing
 def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True, epochs: int | None = None,
-                  max_train_windows: int | None = None, device: str = "auto", progress: bool = False):
+                  max_train_windows: int | None = None, device: str = "auto", progress: bool = False,
+                  data_dir=None):
     """The model in ``run_dir/checkpoint.pt`` if present, else a tiny one trained there (``langpose.train.fit``).
 
     ``align=False`` trains the non-aligned baseline (w_align = w_infonce = 0). Quick:
@@ -248,6 +250,8 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
         over = {"data.quick": True, "seed": int(seed), "progress": bool(progress), "device": device,
                 "optim.epochs": int(epochs or (1 if quick else 4)),
                 "data.max_train_windows": int(max_train_windows or (128 if quick else 2048))}
+        if data_dir is not None:
+            over["data.data_root"] = str(data_dir)
         if not align:
             over.update({"loss.w_align": 0.0, "loss.w_infonce": 0.0})
         fit(train_config("tiny", over), run_dir)
@@ -262,3 +266,31 @@ def demo_views(quick: bool = True, seed: int = 0, split: str = "test", data_dir=
     views = synthetic_test_views(SyntheticConfig.quick() if quick else SyntheticConfig(), data_dir=data_dir,
                                  split=split, seed=seed)
     return views if max_views is None else views[:max_views]
+
+
+def compare_text_encoders(pairs: Seq[tuple[str, str]], encoders: Seq[str] = ("minilm", "clip"),
+                          template: str = "a person {label}") -> dict:
+    """Cosine similarity of label pairs under each text encoder that is available here.
+
+    Returns ``{encoder: {"available": bool, "dim": int | None, "note": str,
+    "pairs": [{"a", "b", "cosine"}]}}``. An encoder whose weights are missing (CLIP
+    without a local weight file) is reported unavailable with the reason; nothing is
+    downloaded.
+    """
+    from langpose.text import encode
+
+    pairs = [(str(a), str(b)) for a, b in pairs]
+    if not pairs:
+        raise ValueError("compare_text_encoders: expected at least one (text, text) pair")
+    out = {}
+    for name in encoders:
+        try:
+            texts = sorted({t for p in pairs for t in p})
+            emb = encode(texts, encoder=name, template=template)  # (N, D) L2-normalised
+        except (FileNotFoundError, RuntimeError, OSError, ImportError) as exc:
+            out[name] = {"available": False, "dim": None, "note": str(exc).splitlines()[0], "pairs": []}
+            continue
+        row = {t: i for i, t in enumerate(texts)}
+        out[name] = {"available": True, "dim": int(emb.shape[1]), "note": "",
+                     "pairs": [{"a": a, "b": b, "cosine": float(emb[row[a]] @ emb[row[b]])} for a, b in pairs]}
+    return out

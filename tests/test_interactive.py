@@ -149,3 +149,19 @@ def test_widgets_wire_the_callbacks(model, x2d):
     finally:
         mod.nearest_clips = orig
     assert calls == ["first", "walk"] and q.state["query"] == "walk" and q.state["hits"][0]["name"] == "c1"
+
+
+def test_compare_text_encoders_minilm_and_missing_clip(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("LANGPOSE_CLIP_PATH", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no CLIP weights in ~/.cache/clip
+    res = ia.compare_text_encoders([("wave the right hand", "wave the left hand"), ("walk forward", "clap hands")],
+                                   encoders=("minilm", "clip"))
+    m = res["minilm"]
+    assert m["available"] and m["dim"] == 384
+    # DESIGN.md's measured values: side variants almost identical, unrelated actions far apart
+    assert m["pairs"][0]["cosine"] == pytest.approx(0.979, abs=0.01)
+    assert m["pairs"][1]["cosine"] == pytest.approx(0.292, abs=0.01)
+    assert res["clip"]["available"] is False and "not found" in res["clip"]["note"]
+    with pytest.raises(ValueError, match="at least one"):
+        ia.compare_text_encoders([])
