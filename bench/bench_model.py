@@ -11,7 +11,8 @@ peak-memory numbers do not leak between measurements. What is measured:
 - params: number of parameters;
 - GFLOP/frame: FLOPs of one inference forward at T = max_frames, batch 1, counted by
   ``torch.utils.flop_counter.FlopCounterMode`` (matmuls and attention; 2 FLOPs per
-  multiply-add; elementwise ops, LayerNorm, GELU not counted) divided by T;
+  multiply-add; elementwise ops, LayerNorm, GELU not counted) divided by T, on the plain
+  aten path (the timed calls use the fused oneDNN fast path, same arithmetic);
 - inference frames/s at batch 1 and batch 8 (clips of T = max_frames frames, under
   ``torch.inference_mode``, eval mode): median seconds per call after one warm-up call;
 - training frames/s: forward + backward + AdamW step at the train batch (pose L1 loss
@@ -78,7 +79,7 @@ def _worker(args) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     sys.path.insert(0, ROOT)
-    from langpose.models import build_model
+    from langpose.models import attention, build_model
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -95,10 +96,14 @@ def _worker(args) -> dict:
             s8 = _time_calls(lambda: model(x8), args.min_time)
         res["peak_rss_delta_mib"] = _rss_mib() - base
         res["fps_b1"], res["fps_b8"] = T / s1, 8 * T / s8
+        # count on the plain aten path: FlopCounterMode has no formula for the fused oneDNN op of
+        # the fast path (same arithmetic, so the same FLOPs)
+        attention.FAST_CPU_INFERENCE = False
         with torch.inference_mode():
             counter = FlopCounterMode(display=False)
             with counter:
                 model(x1)
+        attention.FAST_CPU_INFERENCE = True
         res["gflop_per_frame"] = counter.get_total_flops() / T / 1e9
         res["matmul_gflops"] = matmul_gflops()
         for b in ("b1", "b8"):

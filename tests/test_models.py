@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from langpose.config import ConfigError
 from langpose.models import PRESETS, LangPoseModel, MLPLifter, ModelConfig, build_model, model_config
 from langpose.models.attention import Attention, Block
-from langpose.models.dstformer import DSTformer
+from langpose.models.dstformer import DSTformer, fuse_streams
 
 T = 9  # frames in the test clips (tiny preset allows 27)
 
@@ -158,7 +158,15 @@ def test_backbone_frame_permutation_equivariant_only_without_position_embedding(
         assert torch.allclose(net(x)[:, :, jperm], net(x[:, :, jperm]), atol=1e-5)
 
 
-def test_fusion_starts_as_equal_mix_and_learns():
+def test_fuse_streams_is_softmax_over_concatenation():
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(16, 2)
+    a, b = torch.randn(3, 2, 5, 8), torch.randn(3, 2, 5, 8)
+    alpha = lin(torch.cat([a, b], dim=-1)).softmax(dim=-1)
+    assert torch.allclose(fuse_streams(a, b, lin), alpha[..., :1] * a + alpha[..., 1:] * b, atol=1e-6)
+
+
+def test_fusion_starts_as_equal_mix():
     net = DSTformer(model_config("tiny"))
     assert len(net.fusion) == 2
     assert torch.equal(net.fusion[0].weight, torch.zeros(2, 64)) and torch.equal(net.fusion[0].bias, torch.full((2,), 0.5))
@@ -239,13 +247,13 @@ def test_preset_parameter_counts():
     with torch.device("meta"):  # shapes only: no 16M-parameter initialisation
         counts = {p: sum(t.numel() for t in build_model(p).parameters()) for p in PRESETS}
         net = DSTformer(model_config("paper"))
-    assert counts["tiny"] < counts["small"] < counts["paper"]
-    assert counts["paper"] >= 16_000_000
+    assert counts["tiny"] < counts["small"] < counts["lite"] < counts["paper"]
+    assert counts["lite"] >= 16_000_000 and counts["paper"] >= 40_000_000
     assert sum(t.numel() for t in Block(8, 2, "spatial", mlp_ratio=4).parameters()) == 872
     cfg = model_config("paper")
     blocks = sum(t.numel() for t in list(net.blocks_st.parameters()) + list(net.blocks_ts.parameters()))
     assert blocks == 4 * cfg.depth * _block_params(cfg.dim, cfg.mlp_ratio)
-    assert cfg.depth == 5 and cfg.max_frames == 243
+    assert cfg.depth == 5 and cfg.max_frames == 243 and cfg.dim == 512 and cfg.heads == 8
 
 
 def test_config_errors():

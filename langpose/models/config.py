@@ -63,15 +63,20 @@ class ModelConfig:
 
 
 #: Named presets. ``tiny``: CPU tests and quick runs (minutes on 2 cores);
-#: ``small``: the default CPU recipe; ``paper``: depth 5, 243 frames, as
-#: MotionBERT-Lite (dim 256, dim_rep 512, mlp_ratio 4: ~16.6M parameters).
+#: ``small``: the default CPU recipe; ``paper``: MotionBERT's DSTformer, the
+#: backbone LangPose builds on (depth 5, dim 512, 8 heads of 64, mlp_ratio 2,
+#: dim_rep 512, 243 frames: 43.1M parameters, 1.43 GFLOP per frame);
+#: ``lite``: MotionBERT-Lite (dim 256, 8 heads, mlp_ratio 4: 16.6M parameters).
+#: On this CPU ``paper`` uses the matmul units better than ``lite`` (bench/bench_model.py).
 PRESETS: dict[str, dict] = {
     "tiny": dict(dim=32, depth=2, heads=2, mlp_ratio=2.0, dim_rep=64, max_frames=27, motion_hidden=128,
                  mlp_hidden=256),
     "small": dict(dim=64, depth=3, heads=4, mlp_ratio=4.0, dim_rep=128, max_frames=81, motion_hidden=256,
                   mlp_hidden=1024, drop_path=0.0),
-    "paper": dict(dim=256, depth=5, heads=8, mlp_ratio=4.0, dim_rep=512, max_frames=243, motion_hidden=512,
+    "paper": dict(dim=512, depth=5, heads=8, mlp_ratio=2.0, dim_rep=512, max_frames=243, motion_hidden=512,
                   dropout=0.0, drop_path=0.1, mlp_hidden=1024),
+    "lite": dict(dim=256, depth=5, heads=8, mlp_ratio=4.0, dim_rep=512, max_frames=243, motion_hidden=512,
+                 dropout=0.0, drop_path=0.1, mlp_hidden=1024),
 }
 
 

@@ -16,7 +16,7 @@ from torch import nn
 from langpose.models.attention import Block
 from langpose.models.config import ModelConfig
 
-__all__ = ["DSTformer"]
+__all__ = ["DSTformer", "fuse_streams"]
 
 
 class DSTformer(nn.Module):
@@ -69,13 +69,7 @@ class DSTformer(nn.Module):
         for i, (st, ts) in enumerate(zip(self.blocks_st, self.blocks_ts)):
             h_st, h_ts = st(h), ts(h)                                         # (T, B, J, C) each
             if self.fusion is not None:
-                # softmax over the two streams == sigmoid of the logit difference; computed from the
-                # split weight to avoid materialising the (.., 2C) concatenation
-                w, b = self.fusion[i].weight, self.fusion[i].bias             # (2, 2C), (2,)
-                wd, bd = w[0] - w[1], b[0] - b[1]                             # (2C,), ()
-                C = h.shape[-1]
-                logit = (h_st @ wd[:C]) + (h_ts @ wd[C:]) + bd                # (T, B, J)
-                h = torch.lerp(h_ts, h_st, torch.sigmoid(logit).unsqueeze(-1))  # a*h_st + (1-a)*h_ts
+                h = fuse_streams(h_st, h_ts, self.fusion[i])                  # (T, B, J, C)
             else:
                 h = (h_st + h_ts) * 0.5
         return self.norm(h)                                                   # (T, B, J, C)
@@ -83,6 +77,19 @@ class DSTformer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, J, Cin) -> (B, T, J, C) features (a transposed view of the token layout)."""
         return self.forward_tokens(x).transpose(0, 1)
+
+
+def fuse_streams(h_st: torch.Tensor, h_ts: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
+    """Adaptive fusion: alpha = softmax(layer([h_st, h_ts])) per token; alpha0 * h_st + alpha1 * h_ts.
+
+    (..., C) x 2 -> (..., C). Computed as a sigmoid of the logit difference from the split
+    weight, which is the same function without materialising the (..., 2C) concatenation.
+    """
+    w, b = layer.weight, layer.bias                                          # (2, 2C), (2,)
+    wd, bd = w[0] - w[1], b[0] - b[1]                                        # (2C,), ()
+    C = h_st.shape[-1]
+    logit = (h_st @ wd[:C]) + (h_ts @ wd[C:]) + bd                           # (...,)
+    return torch.lerp(h_ts, h_st, torch.sigmoid(logit).unsqueeze(-1))       # a*h_st + (1-a)*h_ts
 
 
 def _init_weights(m: nn.Module) -> None:
