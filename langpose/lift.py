@@ -2,7 +2,7 @@
 
     langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
                   [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--flip]
-                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-html]
+                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--no-html]
     python -m langpose.lift ...   (the same)
 
 INPUT is COCO keypoint JSON, ``.npy`` or ``.npz`` (``langpose.data.wild``). The keypoints
@@ -19,13 +19,17 @@ Writes (only after everything succeeded; each file atomically):
   (pixels, confidence; 0 = masked); ``top_ids`` (T, k) int64, ``top_probs`` (T, k),
   ``top_texts`` (T, k) str: each frame's most likely actions; ``action_probs`` (T, V);
   ``vocab`` (V,) str; ``frame_ids`` (T,) int64 (-1 when the input has none);
-  ``width``, ``height``, ``fps``, ``window``, ``stride``; ``joint_names`` (17,) str.
+  ``width``, ``height``, ``fps`` (of the input), ``model_fps``, ``window``, ``stride``;
+  ``joint_names`` (17,) str.
 - ``OUT.html``: a standalone plotly 3D animation (``langpose.viz.plotly3d``).
 
 The sequence's top actions and the per-segment top-1 actions are printed.
 
-Assumption: the model was trained at 50 fps; keypoints from a video at another rate are
-lifted as they are (``--fps`` only sets the playback speed and the printed times).
+Frame rate: the model was trained at 50 fps (``MODEL_FPS``). ``--fps`` is the frame rate
+of the keypoints; when it differs, the 2D is resampled to 50 fps for the model (linear in
+time; a joint is masked where either neighbouring frame masks it) and the 3D poses and
+action probabilities are resampled back to the input's frames (``resample_time``), so
+the outputs have one row per input frame. ``--no-resample`` lifts the frames as they are.
 """
 from __future__ import annotations
 
@@ -38,10 +42,51 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
-           "action_segments", "lift_file", "main"]
+           "action_segments", "resample_time", "resample_x2d", "lift_file", "main", "MODEL_FPS"]
 
 BLENDS = ("cosine", "linear", "uniform")
 MAX_PRINTED_SEGMENTS = 20
+MODEL_FPS = 50.0
+"""Frame rate of every langpose training set (the model's time scale)."""
+
+
+# ---------------------------------------------------------------------------- frame rate
+def resample_time(a, src_fps: float, dst_fps: float, n_out: int | None = None) -> np.ndarray:
+    """Linear interpolation in time: frames (T, ...) at ``src_fps`` -> (n_out, ...) at ``dst_fps``.
+
+    Output frame k is at time k / dst_fps; times past the last input frame hold it.
+    ``n_out`` defaults to ``ceil((T - 1) / src_fps * dst_fps) + 1`` (covers the whole input).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if not (src_fps > 0 and dst_fps > 0):
+        raise ValueError(f"resample_time: frame rates must be positive, got {src_fps} and {dst_fps}")
+    T = len(a)
+    if n_out is None:
+        n_out = int(np.ceil((T - 1) / src_fps * dst_fps - 1e-9)) + 1
+    pos = np.minimum(np.arange(n_out) / dst_fps * src_fps, T - 1)  # (n_out,) fractional input frame
+    i0 = np.floor(pos + 1e-9).astype(int).clip(0, T - 1)
+    i1 = np.minimum(i0 + 1, T - 1)
+    u = (pos - i0).clip(0.0, 1.0).reshape((-1,) + (1,) * (a.ndim - 1))
+    return (1 - u) * a[i0] + u * a[i1]
+
+
+def resample_x2d(x2d, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Lifter input (T, 17, 3) at ``src_fps`` -> (T', 17, 3) at ``dst_fps``; masks stay masked.
+
+    x, y are interpolated linearly; the confidence is the minimum of the two neighbouring
+    frames (exactly the frame's own where the time falls on it); confidence 0 -> x = y = 0.
+    """
+    x = _check_x2d(x2d).astype(np.float64)
+    out = resample_time(x, src_fps, dst_fps)  # (T', 17, 3)
+    T = len(x)
+    pos = np.minimum(np.arange(len(out)) / dst_fps * src_fps, T - 1)
+    i0 = np.floor(pos + 1e-9).astype(int).clip(0, T - 1)
+    on_frame = np.abs(pos - i0) < 1e-9
+    conf = np.where(on_frame[:, None], x[i0, :, 2], np.minimum(x[i0, :, 2], x[np.minimum(i0 + 1, T - 1), :, 2]))
+    out[..., 2] = conf
+    out[conf <= 0] = 0.0
+    return out.astype(np.float32)
+
 
 
 # ---------------------------------------------------------------------------- windows
@@ -243,8 +288,9 @@ def _figure(poses, visible, fps: float, title: str):
 
 def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, height=None, layout=None,
               person: str = "single", min_score: float = 0.3, window: int | None = None,
-              stride: int | None = None, flip: bool = False, top_k: int = 3, labels=None, fps: float = 50.0,
-              html: bool = True, batch_size: int = 64, blend: str = "cosine", verbose: bool = True) -> dict:
+              stride: int | None = None, flip: bool = False, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
+              resample: bool = True, html: bool = True, batch_size: int = 64, blend: str = "cosine",
+              verbose: bool = True) -> dict:
     """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
 
     Returns a dict with the arrays written to ``OUT.npz`` (plus ``segments`` and the
@@ -273,13 +319,20 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     if top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
 
+    if not fps > 0:
+        raise ValueError(f"--fps must be positive, got {fps}")
     x2d = view_to_input(view)  # (T, 17, 3) normalised x, y, confidence
-    poses = lift_sequence(model, x2d, window, stride, batch_size=batch_size, flip=flip, blend=blend)
-    T = len(poses)
+    T = len(x2d)
+    retime = resample and abs(fps - MODEL_FPS) > 1e-6
+    x_model = resample_x2d(x2d, fps, MODEL_FPS) if retime else x2d  # (T', 17, 3) at the model's rate
+    back = (lambda a: resample_time(a, MODEL_FPS, fps, n_out=T)) if retime else (lambda a: a)  # noqa: E731
+    poses = back(lift_sequence(model, x_model, window, stride, batch_size=batch_size, flip=flip, blend=blend))
+    poses = np.asarray(poses, dtype=np.float32)
     vocab = list(labels) if labels else list(getattr(model, "vocab", []) or [])
     if vocab and hasattr(model, "classify"):
-        probs = classify_sequence(model, x2d, window, stride, labels=list(labels) if labels else None,
-                                  batch_size=batch_size, blend=blend)  # (T, V)
+        probs = back(classify_sequence(model, x_model, window, stride, labels=list(labels) if labels else None,
+                                       batch_size=batch_size, blend=blend))  # (T, V)
+        probs = (probs / probs.sum(-1, keepdims=True)).astype(np.float32)
     else:
         probs = np.zeros((T, 0), np.float32)
         vocab = []
@@ -293,6 +346,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
         "action_probs": probs, "vocab": np.array(vocab, dtype=str),
         "frame_ids": np.asarray(frame_ids if frame_ids is not None else np.full(T, -1), dtype=np.int64),
         "width": np.int64(view.width), "height": np.int64(view.height), "fps": np.float64(fps),
+        "model_fps": np.float64(MODEL_FPS if retime else fps),
         "window": np.int64(window), "stride": np.int64(stride), "joint_names": np.array(H36M.names, dtype=str),
     }
     mean = probs.mean(0) if vocab else np.zeros(0)
@@ -320,7 +374,8 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     if verbose:
         masked = 1.0 - float((view.keypoints2d[..., 2] > 0).mean())
         print(f"lifted {T} frames of {view.meta['source']} ({view.width}x{view.height} px, {masked:.0%} joints "
-              f"masked) with windows of {window} frames, stride {stride}")
+              f"masked) with windows of {window} frames, stride {stride}"
+              + (f" (resampled {fps:g} -> {MODEL_FPS:g} fps and back)" if retime else ""))
         if summary:
             print("top actions over the sequence: " + "; ".join(f"{t} ({p:.2f})" for t, p in summary))
             for seg in segments[:MAX_PRINTED_SEGMENTS]:
@@ -354,7 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_true", help="flip test: average with the mirrored input")
     p.add_argument("--top-k", type=int, default=3, help="actions kept per frame")
     p.add_argument("--labels", nargs="+", metavar="TEXT", help="classify over these texts instead of the vocabulary")
-    p.add_argument("--fps", type=float, default=50.0, help="frame rate of the keypoints (playback, printed times)")
+    p.add_argument("--fps", type=float, default=MODEL_FPS,
+                   help="frame rate of the keypoints (default 50, the model's); others are resampled to 50 and back")
+    p.add_argument("--no-resample", action="store_true", help="lift the frames as they are whatever --fps says")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--no-html", action="store_true", help="skip OUT.html")
     return p
@@ -365,7 +422,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     lift_file(args.input, args.checkpoint, args.out, width=args.width, height=args.height, layout=args.layout,
               person=args.person, min_score=args.min_score, window=args.window, stride=args.stride,
-              flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps, html=not args.no_html,
+              flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps, resample=not args.no_resample,
+              html=not args.no_html,
               batch_size=args.batch_size, blend=args.blend)
     return 0
 

@@ -319,3 +319,41 @@ def test_trained_lifter_end_to_end_on_real_motion(tmp_path):
     (tmp_path / "swap.json").write_text(json.dumps(coco_json(swapped)))
     res = lift.lift_file(tmp_path / "swap.json", model=model, width=view.width, height=view.height, verbose=False)
     assert np.linalg.norm(res["poses3d"] - gt, axis=-1).mean() * 1000 > 2 * mpjpe  # measured 209.6 mm
+
+
+def test_resampling_to_the_model_rate():
+    x = np.zeros((4, 17, 3), np.float32)
+    x[:, :, 0] = np.array([0.0, 0.2, 0.4, 0.8])[:, None]
+    x[..., 2] = 1.0
+    x[2, 5] = 0.0  # masked joint in frame 2
+    up = lift.resample_x2d(x, 25.0, 50.0)  # 3 intervals of 40 ms -> 7 frames of 20 ms
+    assert up.shape == (7, 17, 3)
+    assert up[::2, 0, 0] == pytest.approx([0.0, 0.2, 0.4, 0.8])  # input frames kept exactly
+    assert up[1::2, 0, 0] == pytest.approx([0.1, 0.3, 0.6])  # midpoints
+    assert up[4, 5].tolist() == [0, 0, 0] and up[3, 5].tolist() == [0, 0, 0] and up[5, 5].tolist() == [0, 0, 0]
+    assert up[2, 5, 2] == 1 and up[6, 5, 2] == 1  # the neighbours of the gap stay
+    down = lift.resample_time(up, 50.0, 25.0, n_out=4)
+    assert down[:, 0, 0] == pytest.approx([0.0, 0.2, 0.4, 0.8])
+    assert lift.resample_time(np.arange(3.0), 30.0, 50.0).tolist() == pytest.approx([0, 0.6, 1.2, 1.8, 2])  # ceil: covers
+    with pytest.raises(ValueError, match="frame rates must be positive"):
+        lift.resample_time(np.arange(3.0), 0.0, 50.0)
+
+
+def test_lift_file_at_25_fps_round_trips(tmp_path, walk_io):
+    class XY(torch.nn.Module):  # a per-frame linear 'lifter': resampling commutes with it
+        def lift(self, x):
+            out = torch.cat([x[..., :2], torch.zeros_like(x[..., :1])], -1)
+            return out - out[:, :, :1]
+
+    x, _ = walk_io
+    from langpose.camera import denormalize_screen
+
+    px = np.concatenate([denormalize_screen(x[::2, :, :2], 1000, 1000), x[::2, :, 2:]], -1)  # a 25 fps clip
+    np.save(tmp_path / "kp25.npy", px)
+    res = lift.lift_file(tmp_path / "kp25.npy", model=XY(), layout="h36m", width=1000, height=1000, fps=25.0,
+                         verbose=False)
+    direct = lift.lift_file(tmp_path / "kp25.npy", model=XY(), layout="h36m", width=1000, height=1000, fps=25.0,
+                            resample=False, verbose=False)
+    assert res["poses3d"].shape == (32, 17, 3) and float(res["model_fps"]) == 50.0
+    assert np.allclose(res["poses3d"], direct["poses3d"], atol=1e-5)
+    assert float(direct["model_fps"]) == 25.0
