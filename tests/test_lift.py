@@ -9,7 +9,8 @@ from langpose import lift
 from langpose.data.wild import KeypointFormatError
 from langpose.skeleton import H36M
 
-from test_wild import coco_json, h36m_to_coco, walk_px  # noqa: F401  (fixture)
+from langpose.data.wild import h36m_to_coco
+from test_wild import coco_json, walk_px  # noqa: F401  (walk_px is a fixture)
 
 
 class Oracle(torch.nn.Module):

@@ -1,7 +1,7 @@
 """In-the-wild keypoint files: COCO JSON / npy / npz parsing, COCO->H36M mapping, masking, errors.
 
 Fixtures are real motion (the DeepMimic walk) projected through an H36M camera, written
-as COCO keypoints with an approximate H36M->COCO inverse mapping (``h36m_to_coco``).
+as COCO keypoints with the approximate H36M->COCO inverse mapping ``wild.h36m_to_coco``.
 """
 import json
 
@@ -10,7 +10,7 @@ import pytest
 
 from langpose.camera import normalize_screen
 from langpose.data import wild
-from langpose.data.wild import COCO_NAMES, HEAD_EXTENSION, KeypointFormatError, load_keypoints
+from langpose.data.wild import COCO_NAMES, HEAD_EXTENSION, KeypointFormatError, h36m_to_coco, load_keypoints
 from langpose.inference import view_to_input
 from langpose.skeleton import H36M
 
@@ -18,21 +18,6 @@ W, H = 1000, 1002
 C = {n: i for i, n in enumerate(COCO_NAMES)}
 DIRECT = ["right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "left_shoulder",
           "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist"]
-
-
-def h36m_to_coco(px):
-    """H36M-17 pixels (T, 17, 2) -> COCO-17 (T, 17, 2) for test fixtures (nose = neck/nose, face
-    points spread around thorax + (head - thorax) / HEAD_EXTENSION so the forward map gives the head back)."""
-    out = np.zeros(px.shape[:1] + (17, 2))
-    for n in DIRECT:
-        out[:, C[n]] = px[:, H36M.index(n)]
-    out[:, C["nose"]] = px[:, H36M.index("neck")]
-    thorax = (px[:, H36M.index("left_shoulder")] + px[:, H36M.index("right_shoulder")]) / 2
-    face = thorax + (px[:, H36M.index("head")] - thorax) / HEAD_EXTENSION
-    d = 0.05 * (px[:, H36M.index("left_shoulder")] - px[:, H36M.index("right_shoulder")])
-    out[:, C["left_eye"]], out[:, C["right_eye"]] = face + d, face - d
-    out[:, C["left_ear"]], out[:, C["right_ear"]] = face + 2 * d, face - 2 * d
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +254,17 @@ def test_coco_to_h36m_by_hand():
     assert out[0, 10, :2] == pytest.approx([100, 100 - 1.55 * 40])  # head 62 px above the thorax
     assert out[0, 10, 2] == 1.0
     assert out[0, H36M.index("right_hip")].tolist() == [80, 300, 1]
+
+
+def test_h36m_to_coco_round_trip(walk_px):
+    px, _ = walk_px
+    kp = np.concatenate([px, np.full(px.shape[:2] + (1,), 0.7)], -1)
+    coco = h36m_to_coco(kp)
+    assert coco.shape == kp.shape and np.allclose(coco[:, C["left_eye"], 2], 0.7)
+    back = wild.coco_to_h36m(coco)
+    kept = [j for j in range(17) if H36M.names[j] not in ("pelvis", "spine", "thorax")]
+    assert np.allclose(back[:, kept], kp[:, kept], atol=1e-9)
+    assert np.allclose(back[:, 8, :2], (px[:, 11] + px[:, 14]) / 2)
+    assert np.allclose(h36m_to_coco(px), coco[..., :2])  # (T, 17, 2) works too
+    with pytest.raises(ValueError, match=r"\(T, 17, 2\|3\)"):
+        h36m_to_coco(np.zeros((3, 16, 2)))

@@ -47,7 +47,7 @@ import numpy as np
 from langpose.data.sequence import View
 from langpose.skeleton import H36M
 
-__all__ = ["COCO_NAMES", "HEAD_EXTENSION", "KeypointFormatError", "coco_to_h36m", "load_keypoints",
+__all__ = ["COCO_NAMES", "HEAD_EXTENSION", "KeypointFormatError", "coco_to_h36m", "h36m_to_coco", "load_keypoints",
            "mask_low_scores", "read_coco_json", "read_numpy"]
 
 COCO_NAMES: tuple[str, ...] = (
@@ -111,6 +111,35 @@ def coco_to_h36m(kp, min_score: float = 0.3) -> np.ndarray:
     head = thorax[:, :2] + HEAD_EXTENSION * (centre - thorax[:, :2])
     head_conf = np.where(n > 0, np.minimum(face_conf, thorax[:, 2]), 0.0)
     out[:, H36M.index("head")] = np.concatenate([np.where(n[:, None] > 0, head, 0.0), head_conf[:, None]], -1)
+    return out
+
+
+def h36m_to_coco(kp, eye_spread: float = 0.05) -> np.ndarray:
+    """Approximate inverse of ``coco_to_h36m``, for test fixtures and for simulating detector input.
+
+    H36M-17 (T, 17, C) -> COCO-17 (T, 17, C), C = 2 (x, y) or 3 (+ confidence), same units:
+    limbs copied; nose = neck/nose; the eyes and ears are spread symmetrically (by
+    ``eye_spread`` and twice it, times the left-minus-right shoulder vector) around
+    ``face = thorax' + (head - thorax') / HEAD_EXTENSION`` with ``thorax'`` the mid-shoulders,
+    so ``coco_to_h36m`` gives the head back exactly. Round trip H36M -> COCO -> H36M: every
+    joint is kept except pelvis, spine and thorax, which become mid-hips, mid pelvis-thorax
+    and mid-shoulders (what a detector-based input gives the lifter). The confidence of the
+    face points is the head's.
+    """
+    kp = np.asarray(kp, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[1] != 17 or kp.shape[2] not in (2, 3):
+        raise ValueError(f"h36m_to_coco: expected H36M keypoints of shape (T, 17, 2|3), got {kp.shape}")
+    out = np.zeros_like(kp)
+    for h36m_name, coco_name in _DIRECT.items():
+        out[:, _C[coco_name]] = kp[:, H36M.index(h36m_name)]
+    ls, rs = kp[:, H36M.index("left_shoulder"), :2], kp[:, H36M.index("right_shoulder"), :2]
+    thorax = (ls + rs) / 2
+    face = thorax + (kp[:, H36M.index("head"), :2] - thorax) / HEAD_EXTENSION
+    d = eye_spread * (ls - rs)
+    for name, k in (("left_eye", 1), ("right_eye", -1), ("left_ear", 2), ("right_ear", -2)):
+        out[:, _C[name], :2] = face + k * d
+        if kp.shape[2] == 3:
+            out[:, _C[name], 2] = kp[:, H36M.index("head"), 2]
     return out
 
 
