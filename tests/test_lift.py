@@ -6,10 +6,9 @@ import pytest
 import torch
 
 from langpose import lift
-from langpose.data.wild import KeypointFormatError
+from langpose.data.wild import KeypointFormatError, h36m_to_coco
 from langpose.skeleton import H36M
 
-from langpose.data.wild import h36m_to_coco
 from test_wild import coco_json, walk_px  # noqa: F401  (walk_px is a fixture)
 
 
