@@ -33,11 +33,11 @@ Processing (``load_clips``):
 4. Size: the 0.25-scaled humanoid is 1.62 m tall (sole to the top of its head sphere in
    the rest pose). With ``stature=1.70`` (the default) every clip is scaled by
    1.70 / 1.6185 = 1.050 about the floor, to an average Human3.6M-sized adult; the head
-   joint of a standing pose is then ~1.63 m above the floor and the pelvis ~0.91 m.
+   joint in ``walk`` is then 1.62 m above the floor (median) and the pelvis 0.91 m.
    ``stature=None`` keeps the native size.
 5. Grounding: the files' floor (y = 0) is kept as ``z = 0`` (not re-estimated from the
    feet, which would lift the lying and crawling clips off the floor); the ankle
-   joints of a standing foot are then ~5 cm above it (the foot box is below the ankle).
+   joints of a standing foot are then 5.6 cm above it in ``walk`` (the foot box is below the ankle).
    Horizontally, every clip is moved so that its first-frame pelvis is at x = y = 0.
 
 Mapping to H36M-17 (the H36M point <- the DeepMimic link frame; offsets are in the
