@@ -231,3 +231,40 @@ def test_robustness_sweep_keys_and_hidden_joints(views):
     # a fixed seed gives the same masks
     again = robustness(model, views, window=5, seed=3, conditions=conds[1:2])
     assert again["conditions"]["joint_mask_0.1"] == c["joint_mask_0.1"]
+
+
+def test_eval_plots_from_results(views):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from langpose.evaluate import make_condition, robustness
+    from langpose.viz import eval_plots
+
+    model = LookupOracle(views)
+    res = evaluate(model, views, window=4)
+    class Zero(torch.nn.Module):  # predicts every joint at the root, whatever the input
+        def lift(self, x):
+            return torch.zeros_like(x)
+
+    rob = robustness(Zero(), views, window=4, conditions=[make_condition("clean"), make_condition("joint_mask", 0.3),
+                                                          make_condition("part", "left_arm")])
+    curve = eval_plots.mask_curve_from_robustness(rob)
+    assert list(curve) == [0.0, 0.3] and curve[0.0] == pytest.approx(curve[0.3])  # the input does not matter
+    ablation = {"summary": {"aligned": {"mask_curve.0": {"mean": 50.0, "std": 1.0, "n": 3},
+                                        "mask_curve.0.3": {"mean": 60.0, "std": 2.0, "n": 3},
+                                        "synthetic.p1": {"mean": 50.0, "std": 1.0, "n": 3}}}}
+    curves = eval_plots.curves_from_ablation(ablation)
+    assert curves == {"(a) LangPose, with alignment": {0.0: (50.0, 1.0), 0.3: (60.0, 2.0)}}
+    with pytest.raises(ValueError, match="no mask_curve"):
+        eval_plots.curves_from_ablation({"summary": {"mlp": {}}})
+    figs = [eval_plots.plot_robustness_curves({"oracle": curve, **curves}),
+            eval_plots.plot_per_joint({"a": res["per_joint"], "b": res["per_joint"]}),
+            eval_plots.plot_per_action(res["per_action"]),
+            eval_plots.plot_hardest_clips(res["per_view"], n=2),
+            eval_plots.plot_conditions(rob)]
+    assert len(figs[3].axes[0].patches) == 2  # two bars: the two hardest views
+    assert len(figs[0].axes[0].lines) >= 2
+    for f in figs:
+        plt.close(f)
