@@ -34,6 +34,7 @@ the outputs have one row per input frame. ``--no-resample`` lifts the frames as 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -108,6 +109,19 @@ def blend_weights(window: int, stride: int, kind: str = "cosine") -> np.ndarray:
         return np.ones(window)
     r = np.minimum(np.minimum(k + 1, window - k) / (o + 1), 1.0)  # (window,) in (0, 1]
     return r if kind == "linear" else 0.5 - 0.5 * np.cos(np.pi * r)
+
+
+@contextlib.contextmanager
+def _eval_mode(model):
+    """The model in eval mode (no dropout) for the block; its training flag restored after."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        yield
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
 
 
 def _check_x2d(x2d) -> np.ndarray:
@@ -189,16 +203,14 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
     from langpose.inference import model_device
     from langpose.skeleton import H36M
 
-    if hasattr(model, "eval"):
-        model.eval()
-
     def fn(x):
         pred = model.lift(x)
         if flip:
             pred = 0.5 * (pred + H36M.flip(model.lift(H36M.flip(x))))
         return pred
 
-    return _blend(fn, x2d, window, stride, batch_size, blend, (17, 3), model_device(model)).astype(np.float32)
+    with _eval_mode(model):
+        return _blend(fn, x2d, window, stride, batch_size, blend, (17, 3), model_device(model)).astype(np.float32)
 
 
 def classify_sequence(model, x2d, window: int, stride: int | None = None, labels=None, batch_size: int = 64,
@@ -210,8 +222,6 @@ def classify_sequence(model, x2d, window: int, stride: int | None = None, labels
     """
     from langpose.inference import model_device
 
-    if hasattr(model, "eval"):
-        model.eval()
     labels = list(labels) if labels else None
     V = len(labels) if labels else len(getattr(model, "vocab", []) or [])
     if V == 0:
@@ -220,7 +230,8 @@ def classify_sequence(model, x2d, window: int, stride: int | None = None, labels
     def fn(batch):
         return model.classify(batch, labels) if labels else model.classify(batch)
 
-    probs = _blend(fn, x2d, window, stride, batch_size, blend, (V,), model_device(model))
+    with _eval_mode(model):
+        probs = _blend(fn, x2d, window, stride, batch_size, blend, (V,), model_device(model))
     return (probs / probs.sum(-1, keepdims=True)).astype(np.float32)
 
 

@@ -357,3 +357,20 @@ def test_lift_file_at_25_fps_round_trips(tmp_path, walk_io):
     assert res["poses3d"].shape == (32, 17, 3) and float(res["model_fps"]) == 50.0
     assert np.allclose(res["poses3d"], direct["poses3d"], atol=1e-5)
     assert float(direct["model_fps"]) == 25.0
+
+
+def test_training_flag_is_restored():
+    class Spy(StartValue):
+        def lift(self, x):
+            self.saw_training = self.training
+            return super().lift(x)
+
+    model = Spy()
+    model.train()
+    lift.lift_sequence(model, frame_index_input(6), window=4)
+    assert model.saw_training is False  # lifted in eval mode
+    lift.classify_sequence(model, frame_index_input(6), window=4, labels=["a", "b", "c"])
+    assert model.training
+    model.eval()
+    lift.lift_sequence(model, frame_index_input(6), window=4)
+    assert not model.training
