@@ -180,7 +180,7 @@ def evaluate_run(model, views: dict, cfg: AblationConfig) -> dict:
     if "deepmimic" in views:
         dm = evaluate(model, views["deepmimic"], **kw)
         out["deepmimic"] = {k: dm[k] for k in _CLEAN_KEYS}
-        out["deepmimic_per_clip_p1"] = dm["per_action"] and {a: m["p1"] for a, m in dm["per_action"].items()}
+        out["deepmimic_per_clip_p1"] = {a: m["p1"] for a, m in dm["per_action"].items()}
     return out
 
 

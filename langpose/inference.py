@@ -203,6 +203,7 @@ def embed_windows(model, inputs: Seq, labels: Seq, window: int = 27, batch_size:
     if len(labels) != len(inputs):
         raise ValueError(f"embed_windows: {len(labels)} label arrays for {len(inputs)} inputs")
     device = model_device(model)
+    was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     meta, wins = [], []
@@ -214,12 +215,16 @@ def embed_windows(model, inputs: Seq, labels: Seq, window: int = 27, batch_size:
         meta.append((int(np.bincount(lab).argmax()), i, s))
         wins.append(w)
     embs = []
-    for batch in _batches(wins, batch_size):
-        x = torch.from_numpy(np.stack(batch)).to(device)  # (B, window, 17, 3)
-        e = model.encode_motion(x)
-        if flip_test:
-            e = e + model.encode_motion(skeleton.flip(x))
-        embs.append(torch.nn.functional.normalize(e.float(), dim=-1).cpu())
+    try:
+        for batch in _batches(wins, batch_size):
+            x = torch.from_numpy(np.stack(batch)).to(device)  # (B, window, 17, 3)
+            e = model.encode_motion(x)
+            if flip_test:
+                e = e + model.encode_motion(skeleton.flip(x))
+            embs.append(torch.nn.functional.normalize(e.float(), dim=-1).cpu())
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
     if not embs:
         return (np.zeros((0, 0), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
     m = np.array(meta, dtype=np.int64).reshape(-1, 3)
