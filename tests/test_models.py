@@ -327,3 +327,20 @@ def test_fast_cpu_inference_path_matches_plain_path(monkeypatch):
     z = torch.randn(3, 4, 8)
     with torch.no_grad():
         assert torch.allclose(attention.linear(z, lin, gelu=True), F.gelu(lin(z)), atol=1e-6)
+
+
+def test_block_residual_fused_paths_match_the_plain_formula():
+    torch.manual_seed(0)
+    blk = Block(8, 2, "temporal").train()  # no dropout/drop path: residual handed to the projections
+    z = torch.randn(5, 2, 3, 8)
+    h = z + F.linear(F.scaled_dot_product_attention(
+        *blk.attn.qkv(blk.norm1(z)).view(5, 2, 3, 3, 2, 4).permute(3, 1, 2, 4, 0, 5).reshape(3, 6, 2, 5, 4)
+    ).view(2, 3, 2, 5, 4).permute(3, 0, 1, 2, 4).reshape(5, 2, 3, 8), blk.attn.proj.weight, blk.attn.proj.bias)
+    ref = h + blk.mlp.fc2(F.gelu(blk.mlp.fc1(blk.norm2(h))))
+    assert torch.allclose(blk(z), ref, atol=1e-5)  # autograd on: plain modules
+    with torch.no_grad():
+        assert torch.allclose(blk(z), ref, atol=1e-5)  # fused CPU path
+    stochastic = Block(8, 2, "temporal", drop=0.2, drop_path=0.3)
+    stochastic.load_state_dict(blk.state_dict())
+    assert torch.allclose(stochastic.eval()(z), ref, atol=1e-5)  # eval: dropout off, residual path
+    assert not torch.allclose(stochastic.train()(z), ref, atol=1e-3)  # train: dropout/drop path act

@@ -36,20 +36,32 @@ def _mkldnn_linear_available() -> bool:
 _MKLDNN_OK = _mkldnn_linear_available()
 
 
-def linear(x: torch.Tensor, layer: nn.Linear, gelu: bool = False) -> torch.Tensor:
-    """``layer(x)`` (then exact GELU if ``gelu``), via the fused oneDNN kernel when the fast path applies."""
+def linear(x: torch.Tensor, layer: nn.Linear, gelu: bool = False,
+           residual: torch.Tensor | None = None) -> torch.Tensor:
+    """``layer(x)``, then exact GELU if ``gelu``, plus ``residual`` if given (not both).
+
+    Uses the fused oneDNN kernel (bias / GELU / residual add in the GEMM epilogue) when the
+    CPU inference fast path applies, else the plain modules.
+    """
     global _MKLDNN_OK
     if (FAST_CPU_INFERENCE and _MKLDNN_OK and not torch.is_grad_enabled() and x.device.type == "cpu"
-            and x.dtype == torch.float32 and layer.weight.dtype == torch.float32):
+            and x.dtype == torch.float32 and layer.weight.dtype == torch.float32
+            and (residual is None or (residual.dtype == torch.float32 and not gelu))):
         try:
             flat = x.reshape(-1, x.shape[-1])                              # (N, in), a view when contiguous
-            out = torch.ops.mkldnn._linear_pointwise(flat, layer.weight, layer.bias,
-                                                     "gelu" if gelu else "none", [], "none" if gelu else "")
+            if residual is not None:
+                res = residual.reshape(flat.shape[0], layer.out_features)  # (N, out)
+                out = torch.ops.mkldnn._linear_pointwise.binary(flat, res, layer.weight, layer.bias, "add")
+            else:
+                out = torch.ops.mkldnn._linear_pointwise(flat, layer.weight, layer.bias,
+                                                         "gelu" if gelu else "none", [], "none" if gelu else "")
             return out.view(*x.shape[:-1], out.shape[-1])                  # (..., out)
-        except (RuntimeError, TypeError, NotImplementedError):
+        except (RuntimeError, TypeError, NotImplementedError, AttributeError):
             _MKLDNN_OK = False                                             # fall back for good
     y = layer(x)
-    return F.gelu(y) if gelu else y
+    if gelu:
+        y = F.gelu(y)
+    return y if residual is None else y + residual
 
 
 class DropPath(nn.Module):
@@ -82,8 +94,9 @@ class Mlp(nn.Module):
         self.fc2 = nn.Linear(hidden, dim)
         self.drop = nn.Dropout(drop) if drop > 0 else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(linear(self.drop(linear(x, self.fc1, gelu=True)), self.fc2))
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """mlp(x), plus ``residual`` if given (only when dropout is inactive: added before it)."""
+        return self.drop(linear(self.drop(linear(x, self.fc1, gelu=True)), self.fc2, residual=residual))
 
 
 class Attention(nn.Module):
@@ -107,7 +120,8 @@ class Attention(nn.Module):
         self.attn_drop = float(attn_drop)
         self.proj_drop = nn.Dropout(proj_drop) if proj_drop > 0 else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """attn(x), plus ``residual`` if given (only when dropout is inactive: added before it)."""
         T, B, J, C = x.shape
         H, d = self.heads, self.head_dim
         qkv = linear(x, self.qkv).view(T, B, J, 3, H, d)                      # (T, B, J, 3, H, d)
@@ -125,7 +139,7 @@ class Attention(nn.Module):
         else:
             out = out.view(B, J, H, T, d).permute(3, 0, 1, 2, 4)        # (T, B, J, H, d)
         out = out.reshape(T, B, J, C)                                    # (T, B, J, C), a view if possible
-        return self.proj_drop(linear(out, self.proj))
+        return self.proj_drop(linear(out, self.proj, residual=residual))
 
 
 class Block(nn.Module):
@@ -141,7 +155,13 @@ class Block(nn.Module):
         self.mlp = Mlp(dim, int(round(dim * mlp_ratio)), drop=drop)
         self.drop_path = DropPath(drop_path, dim=1) if drop_path > 0 else nn.Identity()
 
+        self._stochastic = drop > 0 or drop_path > 0
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x)))
-        x = x + self.drop_path(self.mlp(self.norm2(x)))
-        return x
+        if self.training and self._stochastic:
+            x = x + self.drop_path(self.attn(self.norm1(x)))
+            x = x + self.drop_path(self.mlp(self.norm2(x)))
+            return x
+        # no dropout / drop path active: let the output projections add the residual (fused on CPU)
+        x = self.attn(self.norm1(x), residual=x)
+        return self.mlp(self.norm2(x), residual=x)
