@@ -1,0 +1,85 @@
+"""The visualisation notebooks run top to bottom in a fresh kernel (papermill, quick mode).
+
+They share one run directory, as a user's session would: 00 trains the tiny model,
+05-07 reuse it (06 adds the non-aligned one). A failing cell fails the test with its traceback.
+"""
+import ast
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["00_quickstart", "05_visualization_3d", "06_embedding_alignment", "07_paper_figures"]
+TIMES = {}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_clean_and_parameterised(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert nb.cells[0].cell_type == "markdown", "opens with what it shows and why"
+    assert "what to try next" in nb.cells[-1].source.lower()
+    params = code[0]
+    assert "parameters" in params.metadata.get("tags", []), "first code cell must be tagged 'parameters'"
+    values = {}
+    for stmt in ast.parse(params.source).body:
+        assert isinstance(stmt, ast.Assign), f"parameters cell holds only assignments, got {ast.dump(stmt)[:60]}"
+        values[stmt.targets[0].id] = ast.literal_eval(stmt.value)  # plain literals only
+    assert {"quick": False, "seed": 0, "run_dir": "runs/demo", "data_dir": None, "device": "auto"}.items() <= values.items()
+    for c in code:
+        assert not c.get("outputs") and c.get("execution_count") is None, "committed without outputs"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("nbrun")
+
+
+def _execute(name, run_dir, tmp):
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t = time.time()
+    try:
+        pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp / f"{name}.out.ipynb"),
+                            parameters=dict(quick=True, seed=0, run_dir=str(run_dir)), kernel_name="python3",
+                            cwd=str(ROOT), progress_bar=False)
+    except PapermillExecutionError as exc:
+        pytest.fail(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n{''.join(exc.traceback)}")
+    TIMES[name] = time.time() - t
+    print(f"{name}: {TIMES[name]:.1f} s")
+
+
+@pytest.mark.slow
+def test_quickstart(run_dir, tmp_path):
+    _execute("00_quickstart", run_dir, tmp_path)
+    res = json.loads((run_dir / "quickstart.json").read_text())
+    assert len(res["top_actions"]) == 5 and res["mpjpe_mm"] > 0
+    assert (run_dir / "checkpoint.pt").exists() and (run_dir / "quickstart_3d.html").exists()
+
+
+@pytest.mark.slow
+def test_visualization_3d(run_dir, tmp_path):
+    _execute("05_visualization_3d", run_dir, tmp_path)
+    res = json.loads((run_dir / "occlusion_demo.json").read_text())
+    assert res["hidden_joints"] == [11, 12, 13] and min(res["shift_mm"].values()) > 0
+    assert (run_dir / "occlusion_3d.html").exists() and (run_dir / "occlusion_panel.png").exists()
+
+
+@pytest.mark.slow
+def test_embedding_alignment(run_dir, tmp_path):
+    _execute("06_embedding_alignment", run_dir, tmp_path)
+    res = json.loads((run_dir / "embedding_alignment.json").read_text())
+    assert set(res) >= {"aligned", "no text alignment", "query", "text_encoders"}
+    assert res["text_encoders"]["minilm"]["available"] and len(res["query"]["hits"]) == 3
+    assert (run_dir / "no_align" / "checkpoint.pt").exists()
+
+
+@pytest.mark.slow
+def test_paper_figures(run_dir, tmp_path):
+    _execute("07_paper_figures", run_dir, tmp_path)
+    man = json.loads((run_dir / "figures" / "manifest.json").read_text())
+    assert {"robustness", "embedding_map", "similarity", "qualitative", "training_curves"} <= set(man["figures"])
