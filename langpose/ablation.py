@@ -166,6 +166,7 @@ def evaluate_run(model, views: dict, cfg: AblationConfig) -> dict:
     kw = dict(window=cfg.window, flip_test=cfg.flip_test)
     syn = evaluate(model, views["synthetic"], **kw)
     out = {"synthetic": {k: syn[k] for k in _CLEAN_KEYS}, "confusions": syn["confusions"][:10],
+           "side_confusion": syn.get("side_confusion"),
            "per_action_p1": {a: m["p1"] for a, m in syn["per_action"].items()}}
     ratios = sorted(set(cfg.mask_curve) | {cfg.joint_mask})
     masks = [make_condition("joint_mask", r) for r in ratios]
@@ -272,18 +273,26 @@ def hardware() -> dict:
 
 
 def run_ablation(cfg: AblationConfig, out_dir, runs_dir=None, command: str | None = None,
-                 log: Callable[[str], None] = print) -> dict:
+                 log: Callable[[str], None] = print, eval_only: bool = False) -> dict:
     """Train and evaluate every variant x seed; write ``results.json`` and ``table.md`` after each run.
 
-    Checkpoints go to ``runs_dir`` (default ``runs/ablation``; not committed). Returns the result dict.
+    Checkpoints go to ``runs_dir`` (default ``runs/ablation``; not committed). ``eval_only``
+    re-evaluates the checkpoints already in ``runs_dir`` (training times are taken from
+    the previous ``results.json`` when present). Returns the result dict.
     """
+    import json
+
+    previous = {}
+    if eval_only and (Path(out_dir) / "results.json").is_file():
+        old = json.loads((Path(out_dir) / "results.json").read_text())
+        previous = {(r["variant"], r["seed"]): r for r in old.get("runs", [])}
     import langpose
     from langpose.train import fit
 
     out_dir = Path(out_dir)
     runs_dir = Path(runs_dir) if runs_dir is not None else Path("runs") / "ablation"
     t0 = time.time()
-    result = {"command": command, "config": to_dict(cfg), "hardware": hardware(),
+    result = {"command": command, "config": to_dict(cfg), "hardware": hardware(), "eval_only": bool(eval_only),
               "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
               "train_configs": {v: to_dict(variant_config(cfg, v, cfg.seeds[0])) for v in cfg.variants},
               "runs": [], "summary": {}}
@@ -297,8 +306,18 @@ def run_ablation(cfg: AblationConfig, out_dir, runs_dir=None, command: str | Non
             run_dir = runs_dir / f"{variant}_seed{seed}"
             log(f"ablation: training {variant} seed {seed} -> {run_dir}")
             t = time.time()
-            summary = fit(tcfg, run_dir, stage="pretrain")
-            train_s = time.time() - t
+            if eval_only:
+                if not (run_dir / "checkpoint.pt").is_file():
+                    raise FileNotFoundError(f"--eval-only: no checkpoint {run_dir / 'checkpoint.pt'}")
+                summary = {"checkpoint": str(run_dir / "checkpoint.pt"), "epochs": None, "best": None,
+                           "metrics": {}, "seconds": None}
+                old = previous.get((variant, seed), {})
+                train_s = old.get("train_seconds", 0.0)
+                summary.update({k: old.get(k) for k in ("epochs",)}, best=old.get("best_val"),
+                               metrics=old.get("final_train") or {})
+            else:
+                summary = fit(tcfg, run_dir, stage="pretrain")
+                train_s = time.time() - t
             model = langpose.load_model(summary["checkpoint"])
             t = time.time()
             metrics = evaluate_run(model, views, cfg)
@@ -345,6 +364,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="TrainConfig override for every run, e.g. --set loss.w_align=0.5")
     p.add_argument("--out", default="results/ablation")
     p.add_argument("--runs-dir", default="runs/ablation")
+    p.add_argument("--eval-only", action="store_true",
+                   help="re-evaluate the checkpoints already in --runs-dir instead of training")
     return p
 
 
@@ -359,7 +380,7 @@ def main(argv=None) -> int:
         overrides=args.overrides, device=args.device))
     command = "python -m langpose.ablation " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else list(argv)))
-    result = run_ablation(cfg, args.out, runs_dir=args.runs_dir, command=command)
+    result = run_ablation(cfg, args.out, runs_dir=args.runs_dir, command=command, eval_only=args.eval_only)
     print(ablation_markdown(result))
     return 0
 

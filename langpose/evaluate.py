@@ -40,6 +40,7 @@ __all__ = [
     "topk_accuracy",
     "retrieval_recall",
     "top_confusions",
+    "side_confusion",
     "has_motion_embedding",
     "text_embeddings",
     "joint_errors_mm",
@@ -124,6 +125,27 @@ def top_confusions(scores, labels, vocab: Seq[str], n: int = 10) -> list[dict]:
             for (t, p), c in pairs]
 
 
+def side_confusion(scores, labels, vocab: Seq[str]) -> dict:
+    """How often a sided label ("... left ...") is mistaken for its mirror ("... right ...").
+
+    Over windows whose true label has a mirrored partner in ``vocab``
+    (``langpose.data.windows.mirror_label_map``): ``windows``, ``top1`` (% correct) and
+    ``mirror_rate`` (% whose top-1 is the mirrored label). None values when there is none.
+    """
+    from langpose.data.windows import mirror_label_map
+
+    scores = np.asarray(scores)
+    labels = np.asarray(labels, dtype=np.int64)
+    mirror = mirror_label_map(list(vocab))
+    sided = (labels >= 0) & (mirror[np.clip(labels, 0, None)] != np.clip(labels, 0, None))
+    if not sided.any():
+        return {"windows": 0, "top1": None, "mirror_rate": None}
+    pred = scores[sided].argmax(axis=1)
+    true = labels[sided]
+    return {"windows": int(sided.sum()), "top1": float(100.0 * np.mean(pred == true)),
+            "mirror_rate": float(100.0 * np.mean(pred == mirror[true]))}
+
+
 def has_motion_embedding(model) -> bool:
     """True for models with a motion embedding (LangPoseModel), False for the MLP baseline."""
     cfg = getattr(model, "config", None) or getattr(model, "cfg", None)
@@ -196,7 +218,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
     Returns a dict: ``p1``, ``p2``, ``n_mpjpe``, ``mpjve`` (per-action means, mm),
     ``p1_frames`` (frame mean), ``per_action`` {action: {p1, p2, n_mpjpe, mpjve, frames}},
     ``per_joint`` {joint name: P1}, ``per_view`` {view name: P1}, ``top1``, ``top5``,
-    ``r1``, ``r5`` (None without a motion embedding), ``confusions``, and counts.
+    ``r1``, ``r5`` (None without a motion embedding), ``confusions``, ``side_confusion``
+    (left/right mix-ups, see ``side_confusion``), and counts.
     """
     views = list(views)
     if not views:
@@ -251,7 +274,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
     res["per_joint"] = {name: float(e) for name, e in zip(skeleton.names, je.mean(axis=0))}
     res["per_view"] = dict(sorted(per_view.items(), key=lambda kv: -kv[1]))
 
-    res.update(top1=None, top5=None, r1=None, r5=None, num_windows=0, confusions=[], vocab_size=len(vocab))
+    res.update(top1=None, top5=None, r1=None, r5=None, num_windows=0, confusions=[], side_confusion=None,
+               vocab_size=len(vocab))
     if recognition and has_motion_embedding(model) and vocab:
         emb, wlab, _, _ = embed_windows(model, inputs, labels, window=window, batch_size=batch_size,
                                         flip_test=flip_test, skeleton=skeleton)
@@ -261,7 +285,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
             acc = topk_accuracy(sims, wlab, (1, 5))
             rec = retrieval_recall(sims, wlab, (1, 5))
             res.update(top1=acc[1], top5=acc[5], r1=rec[1], r5=rec[5], num_windows=int(len(wlab)),
-                       confusions=top_confusions(sims, wlab, vocab, n=num_confusions))
+                       confusions=top_confusions(sims, wlab, vocab, n=num_confusions),
+                       side_confusion=side_confusion(sims, wlab, vocab))
     return res
 
 

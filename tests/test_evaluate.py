@@ -268,3 +268,14 @@ def test_eval_plots_from_results(views):
     assert len(figs[0].axes[0].lines) >= 2
     for f in figs:
         plt.close(f)
+
+
+def test_side_confusion_counts_mirror_mistakes():
+    from langpose.evaluate import side_confusion
+
+    vocab = ["wave the right hand", "wave the left hand", "walk forward"]
+    scores = np.array([[0.1, 0.9, 0.0],   # right hand -> left hand: a mirror mistake
+                       [0.1, 0.9, 0.0],   # left hand -> left hand: correct
+                       [0.9, 0.0, 0.1]])  # walk forward: no mirror partner, not counted
+    assert side_confusion(scores, [0, 1, 2], vocab) == {"windows": 2, "top1": 50.0, "mirror_rate": 50.0}
+    assert side_confusion(scores, [2, 2, -1], vocab)["mirror_rate"] is None
