@@ -179,8 +179,9 @@ def test_pretraining_gradients_reach_every_parameter():
     m = LangPoseModel(model_config("tiny", drop_path=0.1, dropout=0.1, pool="attn")).train()
     m.set_vocab(["a", "b", "c"], F.normalize(torch.randn(3, 384), dim=-1))
     x = _x2d(B=3)
-    out = m(x)
-    logits = m.scale() * out["motion"] @ m.encode_text(m.vocab_emb).T
+    out = m(x, text_emb=m.vocab_emb)  # everything inside one forward, as DDP needs
+    assert out["text"].shape == (3, 384) and out["scale"].dim() == 0
+    logits = out["scale"] * out["motion"] @ out["text"].T
     loss = out["pose"].abs().mean() + F.cross_entropy(logits, torch.tensor([0, 1, 2]))
     loss.backward()
     missing = [n for n, p in m.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()

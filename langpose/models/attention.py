@@ -154,7 +154,6 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, int(round(dim * mlp_ratio)), drop=drop)
         self.drop_path = DropPath(drop_path, dim=1) if drop_path > 0 else nn.Identity()
-
         self._stochastic = drop > 0 or drop_path > 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

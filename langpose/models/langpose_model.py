@@ -23,7 +23,10 @@ DistributedDataParallel
 projection and ``logit_scale`` are only used by the alignment loss). A trainer
 that fine-tunes without alignment under DDP must either pass
 ``find_unused_parameters=True`` or freeze those parameters (``requires_grad_(False)``
-on ``model.motion_head``, ``model.text_proj`` and ``model.logit_scale``).
+on ``model.motion_head``, ``model.text_proj`` and ``model.logit_scale``). For
+pretraining, call ``ddp_model(x2d, text_emb=vocab_emb)`` and use ``out["text"]``
+and ``out["scale"]`` in the alignment loss: then every parameter is used inside the
+wrapped forward (no ``find_unused_parameters`` needed).
 """
 from __future__ import annotations
 
@@ -74,10 +77,13 @@ class LangPoseModel(nn.Module):
         self.vocab: list[str] = []
 
     # ------------------------------------------------------------------ core
-    def forward(self, x2d: torch.Tensor, with_motion: bool = True) -> dict:
+    def forward(self, x2d: torch.Tensor, with_motion: bool = True, text_emb: torch.Tensor | None = None) -> dict:
         """(B,T,J,3) -> {"pose": (B,T,J,3) metres root-relative, "motion": (B,D) unit-norm or None}.
 
         The backbone runs once for both outputs. ``with_motion=False`` skips the motion head.
+        With ``text_emb`` (V, D_text) the dict also holds "text" = ``encode_text(text_emb)``
+        (V, D) and "scale" = ``scale()``, so that under DistributedDataParallel every
+        parameter of the alignment loss is used inside the wrapped forward.
         """
         cfg = self.cfg
         check_x2d(x2d, cfg.num_joints, cfg.in_channels, cfg.max_frames)
@@ -86,7 +92,11 @@ class LangPoseModel(nn.Module):
         pose = self.pose_head(rep)                                 # (T, B, J, 3)
         pose = (pose - pose[:, :, :1]).transpose(0, 1).contiguous()  # (B, T, J, 3), pelvis at 0
         motion = self.motion_head(rep.transpose(0, 1)) if with_motion else None  # (B, D)
-        return {"pose": pose, "motion": motion}
+        out = {"pose": pose, "motion": motion}
+        if text_emb is not None:
+            out["text"] = self.encode_text(text_emb)               # (V, D)
+            out["scale"] = self.scale()                            # ()
+        return out
 
     def lift(self, x2d: torch.Tensor) -> torch.Tensor:
         """(B, T, 17, 3) 2D -> (B, T, 17, 3) 3D, metres, camera frame, root-relative."""
