@@ -59,3 +59,11 @@ def test_minimal_ablation_run(tmp_path, capsys):
     table = (out / "table.md").read_text()
     assert "| (c) single-frame MLP lifter |" in table and "n/a" in table
     assert "| model | clean P1 |" in capsys.readouterr().out
+    # re-evaluation of the same checkpoints gives the same numbers, keeps the training times
+    rc = main(["--preset", "tiny", "--seeds", "0", "--variants", "mlp", "--epochs", "1", "--max-steps", "1", "--quick",
+               "--eval-frames", "30", "--no-deepmimic", "--set", "data.val_split=", "--set", "model.depth=1",
+               "--out", str(out), "--runs-dir", str(tmp_path / "runs"), "--eval-only"])
+    again = json.loads((out / "results.json").read_text())
+    assert again["eval_only"] is True and len(again["runs"]) == 1
+    assert again["runs"][0]["metrics"]["synthetic"] == res["runs"][2]["metrics"]["synthetic"]
+    assert again["runs"][0]["train_seconds"] == res["runs"][2]["train_seconds"]
