@@ -270,7 +270,7 @@ def load_split_views(cfg: TrainConfig, split: str):
         return make_views(splits[split], seed=cfg.seed)
     from langpose.data.registry import load_views
 
-    return load_views(d.dataset, split, d.data_root)
+    return load_views(d.dataset, split, d.data_root, seed=cfg.seed)
 
 
 def build_dataset(cfg: TrainConfig, split: str, train: bool, corruption=None):

@@ -178,6 +178,11 @@ def test_bad_stage_and_unwritable_run_dir(tmp_path):
         fit(_cfg(), blocker / "run")
 
 
+def test_unknown_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset 'nope'"):
+        fit(_cfg("data.dataset='nope'"), tmp_path / "r")
+
+
 def test_resume_refuses_other_stage(pretrained, tmp_path):
     import shutil
 
