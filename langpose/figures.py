@@ -18,8 +18,9 @@ Figures:
   clean and with occluded body parts; ``qualitative_3d.html`` animates one case.
 - ``training_curves``: per-epoch losses and validation metrics of both runs.
 
-Models come from ``RUN_DIR/checkpoint.pt`` (aligned) and ``RUN_DIR/no_align/checkpoint.pt``
-(or ``--checkpoint`` / ``--baseline-checkpoint``); missing ones are trained tiny
+Models: ``--checkpoint`` / ``--baseline-checkpoint``; else (full mode) the ablation's
+``runs/ablation/{aligned,no_align}_seed0/checkpoint.pt`` when they exist; else
+``RUN_DIR/checkpoint.pt`` (aligned) and ``RUN_DIR/no_align/checkpoint.pt``; missing ones are trained tiny
 (``langpose.interactive.load_or_train``). Quick mode writes to ``RUN_DIR/figures``.
 """
 from __future__ import annotations
@@ -52,6 +53,7 @@ class FiguresConfig:
     checkpoint: str | None = None            # aligned model; default RUN_DIR/checkpoint.pt
     baseline_checkpoint: str | None = None   # non-aligned model; default RUN_DIR/no_align/checkpoint.pt
     ablation: str = "results/ablation/results.json"
+    ablation_runs: str = "runs/ablation"        # full mode reuses its aligned/no_align seed-SEED checkpoints
     data_dir: str | None = None
     window: int = 27
     max_views: int = 0                        # views of the test split used (0: 4 quick / 24 full)
@@ -134,29 +136,76 @@ class _Writer:
 
 # ----------------------------------------------------------------------------- figures
 def plot_robustness(results: dict):
-    """Two panels from {model name: robustness dict}: P1 vs joint-mask ratio; P1 per part / gap."""
+    """Two panels from {model name: robustness dict}: P1 vs joint-mask ratio (``eval_plots``);
+    P1 per hidden body part / temporal gap, the models side by side."""
     import matplotlib.pyplot as plt
 
+    from langpose.viz.eval_plots import mask_curve_from_robustness, plot_robustness_curves
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw=dict(width_ratios=[1, 1.6]))
+    plot_robustness_curves({n: mask_curve_from_robustness(r) for n, r in results.items()}, ax=a)
     names = list(results)
     width = 0.8 / max(len(names), 1)
     for k, (name, res) in enumerate(results.items()):
-        conds = res["conditions"]
-        pts = sorted([(0.0, conds["clean"]["p1"])] if "clean" in conds else [])
-        pts += sorted((float(c["param"]), c["p1"]) for c in conds.values() if c["kind"] == "joint_mask")
-        a.plot([100 * r for r, _ in pts], [p for _, p in pts], marker="o", label=name)
-        other = [(n, c) for n, c in conds.items() if c["kind"] in ("part", "gap")]
+        other = [(n, c) for n, c in res["conditions"].items() if c["kind"] in ("part", "gap")]
         xs = np.arange(len(other)) + (k - (len(names) - 1) / 2) * width
         b.bar(xs, [c["p1"] for _, c in other], width, label=name)
         b.set_xticks(np.arange(len(other)))
         b.set_xticklabels([n.replace("part_", "").replace("_", " ") for n, _ in other], rotation=30, fontsize=7,
                           ha="right")
-    a.set_xlabel("joints hidden (%)")
-    a.set_ylabel("MPJPE P1 (mm)")
-    a.set_title("random joint masking", fontsize=9)
-    a.legend(fontsize=7)
-    b.set_ylabel("MPJPE P1 (mm)")
+    b.set_ylabel("P1 MPJPE (mm)")
     b.set_title("hidden body part (all frames) / temporal gaps (frames)", fontsize=9)
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+ABLATION_COLUMNS = (("synthetic.p1", "clean P1"), ("joint_mask.p1", "P1, joints masked"),
+                    ("parts.p1_hidden", "P1 of hidden parts"), ("deepmimic.p1", "DeepMimic P1"))
+
+
+def ablation_rows(result: dict) -> dict:
+    """{variant label: {column title: (mean, std)}} from ``langpose.ablation``'s results.json summary."""
+    from langpose.ablation import VARIANT_LABELS
+
+    rows = {}
+    for variant, cols in (result.get("summary") or {}).items():
+        row = {title: (cols[k]["mean"], cols[k].get("std")) for k, title in ABLATION_COLUMNS
+               if isinstance(cols.get(k), dict) and cols[k].get("mean") is not None}
+        if row:
+            rows[VARIANT_LABELS.get(variant, variant)] = row
+    return rows
+
+
+def plot_ablation_summary(result: dict):
+    """Grouped bars (mean ± std over seeds) of the ablation's main columns, and its masking curves."""
+    import matplotlib.pyplot as plt
+
+    from langpose.viz.eval_plots import curves_from_ablation, plot_robustness_curves
+
+    rows = ablation_rows(result)
+    if not rows:
+        raise ValueError("plot_ablation_summary: the results have no summary numbers")
+    try:
+        curves = curves_from_ablation(result)
+    except ValueError:
+        curves = {}
+    fig, axes = plt.subplots(1, 2 if curves else 1, figsize=(11 if curves else 6, 3.8), squeeze=False)
+    ax = axes[0, 0]
+    cols = [t for _, t in ABLATION_COLUMNS if any(t in r for r in rows.values())]
+    width = 0.8 / len(rows)
+    for k, (label, row) in enumerate(rows.items()):
+        xs = np.arange(len(cols)) + (k - (len(rows) - 1) / 2) * width
+        means = [row.get(c, (np.nan, None))[0] for c in cols]
+        stds = [row.get(c, (np.nan, None))[1] or 0.0 for c in cols]
+        ax.bar(xs, means, width, yerr=stds if any(stds) else None, capsize=3, label=label)
+    ax.set_xticks(np.arange(len(cols)))
+    ax.set_xticklabels(cols, fontsize=8, rotation=15)
+    ax.set_ylabel("MPJPE (mm)")
+    ax.set_title("ablation (mean ± std over seeds)", fontsize=9)
+    ax.legend(fontsize=7)
+    if curves:
+        plot_robustness_curves(curves, ax=axes[0, 1])
     fig.tight_layout()
     return fig
 
@@ -196,19 +245,17 @@ def plot_ablation(rows: dict):
 
 
 def plot_training(histories: dict):
-    """Per-epoch curves from {run name: [metrics.jsonl records]}: training loss, val P1, val top-1."""
+    """One row per run from {run name: [metrics.jsonl records]}: losses | val P1/P2 | val top-1 (``training_plots``)."""
     import matplotlib.pyplot as plt
 
-    keys = [("train_total", "training loss"), ("val_p1_mm", "validation P1 (mm)"), ("val_top1", "validation top-1 (%)")]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    for name, hist in histories.items():
-        for ax, (k, title) in zip(axes, keys):
-            pts = [(r["epoch"], r[k]) for r in hist if isinstance(r.get(k), (int, float))]
-            if pts:
-                ax.plot(*zip(*pts), marker="o", label=name)
-            ax.set_title(title, fontsize=9)
-            ax.set_xlabel("epoch")
-    axes[0].legend(fontsize=7)
+    from langpose.viz.training_plots import plot_loss_curves, plot_val_curves
+
+    fig, axes = plt.subplots(len(histories), 3, figsize=(14, 3.4 * len(histories)), squeeze=False)
+    for i, (name, hist) in enumerate(histories.items()):
+        # the training log names top-1 "val_top1" (percent); plot_val_curves reads "val_top1_pct"
+        recs = [dict(r, val_top1_pct=r.get("val_top1_pct", r.get("val_top1"))) for r in hist]
+        plot_loss_curves(recs, ax=axes[i, 0], title=f"{name}: training losses")
+        plot_val_curves(recs, axes=axes[i, 1:], title=name)
     fig.tight_layout()
     return fig
 
@@ -268,6 +315,9 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
     if need_models:
         for name, path, align in (("aligned (LangPose)", cfg.checkpoint, True),
                                   ("no text alignment", cfg.baseline_checkpoint, False)):
+            abl = Path(cfg.ablation_runs) / f"{'aligned' if align else 'no_align'}_seed{cfg.seed}" / "checkpoint.pt"
+            if path is None and not cfg.quick and abl.is_file():
+                path = abl
             if path is not None:
                 import langpose
 
@@ -295,9 +345,14 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
     if "ablation" in wanted:
         path = Path(cfg.ablation)
         if path.is_file():
-            rows = _numeric_rows(json.loads(path.read_text()))
+            result = json.loads(path.read_text())
+            rows = ablation_rows(result) if isinstance(result, dict) else {}
+            flat = {} if rows else _numeric_rows(result)
             if rows:
-                w.write("ablation", png=plot_ablation(rows), data={"source": str(path), "p1_mm": rows})
+                w.write("ablation", png=plot_ablation_summary(result),
+                        data={"source": str(path), "rows": rows, "seeds": (result.get("config") or {}).get("seeds")})
+            elif flat:
+                w.write("ablation", png=plot_ablation(flat), data={"source": str(path), "p1_mm": flat})
             else:
                 say(f"[figures] ablation: no P1 numbers found in {path}; skipped")
         else:

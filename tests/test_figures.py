@@ -34,7 +34,12 @@ def _cfg(tmp_path, checkpoints, out="fig", **kw):
     from langpose.figures import FiguresConfig
 
     abl = tmp_path / "ablation.json"
-    abl.write_text(json.dumps({"full": {"p1": 41.5}, "no_align": {"p1": 44.0}, "no_mask": {"clean": {"p1": 47.25}}}))
+    col = lambda m, sd: {"mean": m, "std": sd, "n": 3}  # noqa: E731  (langpose.ablation's summary format)
+    abl.write_text(json.dumps({"config": {"seeds": [0, 1, 2]}, "summary": {
+        "aligned": {"synthetic.p1": col(41.5, 1.0), "parts.p1_hidden": col(80.0, 2.0),
+                    "mask_curve.0.3": col(50.0, 1.0), "mask_curve.0.0": col(41.5, 1.0)},
+        "no_align": {"synthetic.p1": col(44.0, None), "parts.p1_hidden": col(90.0, None),
+                     "mask_curve.0.3": col(55.0, None), "mask_curve.0.0": col(44.0, None)}}}))
     return FiguresConfig(quick=True, seed=0, out=str(tmp_path / out), run_dir=str(tmp_path / "run"),
                          checkpoint=checkpoints[0], baseline_checkpoint=checkpoints[1], ablation=str(abl),
                          max_views=2, crop_frames=54, **kw)
@@ -65,8 +70,10 @@ def test_generate_writes_every_figure_with_sidecars(generated, checkpoints):
     for page in ("embedding_map.html", "qualitative_3d.html"):
         text = (out / page).read_text()
         assert 'src="plotly.min.js"' in text and "https://cdn" not in text
-    abl = json.loads((out / "ablation.json").read_text())["data"]["p1_mm"]
-    assert abl == {"full": 41.5, "no_align": 44.0, "no_mask": 47.25}
+    abl = json.loads((out / "ablation.json").read_text())["data"]
+    assert abl["seeds"] == [0, 1, 2]
+    assert abl["rows"]["(b) same model, λ_align = 0"] == {"clean P1": [44.0, None], "P1 of hidden parts": [90.0, None]}
+    assert abl["rows"]["(a) LangPose, with alignment"]["clean P1"] == [41.5, 1.0]
     rob = json.loads((out / "robustness.json").read_text())["data"]["results"]
     conds = rob["aligned (LangPose)"]["conditions"]
     assert {"clean", "part_left_arm", "part_lower_body"} <= set(conds)

@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["00_quickstart", "05_visualization_3d", "06_embedding_alignment", "07_paper_figures"]
 TIMES = {}
+SIZES = {"06_embedding_alignment": {"max_views": 4}}  # quick-mode sizes that keep the test short
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -45,7 +46,7 @@ def _execute(name, run_dir, tmp):
     t = time.time()
     try:
         pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp / f"{name}.out.ipynb"),
-                            parameters=dict(quick=True, seed=0, run_dir=str(run_dir)), kernel_name="python3",
+                            parameters=dict(quick=True, seed=0, run_dir=str(run_dir), **SIZES.get(name, {})), kernel_name="python3",
                             cwd=str(ROOT), progress_bar=False)
     except PapermillExecutionError as exc:
         pytest.fail(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n{''.join(exc.traceback)}")
