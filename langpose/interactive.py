@@ -236,7 +236,7 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
 
     ``align=False`` trains the non-aligned baseline (w_align = w_infonce = 0). Quick:
     1 epoch on 128 windows of the quick synthetic set (~10 s on 2 cores); otherwise
-    ``epochs`` (default 4) on ``max_train_windows`` (default 2048) windows.
+    ``epochs`` (default 3) on ``max_train_windows`` (default 1024) windows.
     Returns ``(model in eval mode, checkpoint path)``.
     """
     from pathlib import Path
@@ -248,8 +248,8 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
     ckpt = run_dir / "checkpoint.pt"
     if not ckpt.is_file():
         over = {"data.quick": True, "seed": int(seed), "progress": bool(progress), "device": device,
-                "optim.epochs": int(epochs or (1 if quick else 4)),
-                "data.max_train_windows": int(max_train_windows or (128 if quick else 2048))}
+                "optim.epochs": int(epochs or (1 if quick else 3)),
+                "data.max_train_windows": int(max_train_windows or (128 if quick else 1024))}
         if data_dir is not None:
             over["data.data_root"] = str(data_dir)
         if not align:

@@ -66,8 +66,8 @@ def _attr(dom: str, name: str):
     return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
-def _page(tmp_path, fig, name="view.html", extra=""):
-    path = plotly3d.save_html(fig, tmp_path / name)  # plotly.js inlined: no network
+def _page(tmp_path, fig, name="view.html", extra="", plotly_js=True):
+    path = plotly3d.save_html(fig, tmp_path / name, plotly_js=plotly_js)  # inlined or beside: no network
     html = path.read_text()
     html = html.replace("<head>", "<head>" + RECORDER, 1).replace("</body>", extra + PROBE + "</body>", 1)
     path.write_text(html)
@@ -95,9 +95,10 @@ def figure():
     return fig
 
 
-def test_exported_view_loads_without_js_errors_and_builds_the_scene(tmp_path, figure):
+@pytest.mark.parametrize("plotly_js", [True, "directory"])
+def test_exported_view_loads_without_js_errors_and_builds_the_scene(tmp_path, figure, plotly_js):
     exe = _chromium()
-    dom = _run(exe, tmp_path, _page(tmp_path, figure), "--dump-dom")
+    dom = _run(exe, tmp_path, _page(tmp_path, figure, plotly_js=plotly_js), "--dump-dom")
     assert _attr(dom, "data-js-errors") == []
     info = _attr(dom, "data-plot-info")
     assert info["plot"] and info["scene"], info
