@@ -445,7 +445,8 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
     text_emb = None
     if stage == "pretrain":
         vocab = list(getattr(train_full, "vocab", ()))
-        if vocab and cfg.loss.w_align + getattr(cfg.loss, "w_infonce", 0.0) > 0:
+        aligned = callable(getattr(model, "set_vocab", None))  # the MLP baseline has no motion embedding
+        if aligned and vocab and cfg.loss.w_align + cfg.loss.w_infonce > 0:
             text_emb = _vocab_embeddings(cfg, vocab)  # (V, D_text), once, cached on disk
             if text_emb.shape[1] != cfg.model.embed_dim:
                 raise ConfigError(

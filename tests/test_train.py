@@ -178,6 +178,22 @@ def test_bad_stage_and_unwritable_run_dir(tmp_path):
         fit(_cfg(), blocker / "run")
 
 
+def test_mlp_baseline_trains_without_alignment(tmp_path):
+    fit(_cfg("model.arch='mlp'", "optim.max_steps=1"), tmp_path / "mlp")
+    rec = read_metrics(tmp_path / "mlp")[0]
+    assert "train_align" not in rec and rec["train_total"] > 0 and "val_top1_pct" not in rec
+    assert type(langpose.load_model(tmp_path / "mlp" / "checkpoint.pt")).__name__ == "MLPLifter"
+
+
+def test_amp_is_off_on_the_cpu():
+    from langpose.train import _amp_dtype
+
+    for amp in ("auto", "bf16", "fp16", "none"):
+        assert _amp_dtype(train_config("tiny", [f"optim.amp='{amp}'"]).optim, torch.device("cpu")) is None
+    with pytest.raises(ConfigError, match="optim.amp"):
+        train_config("tiny", ["optim.amp='fp8'"])
+
+
 def test_unknown_dataset_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'nope'"):
         fit(_cfg("data.dataset='nope'"), tmp_path / "r")
