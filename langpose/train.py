@@ -26,6 +26,7 @@ best validation epoch; the last epoch when there is no validation).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -521,7 +522,7 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         loader.generator.manual_seed(_mix(cfg.seed, epoch))
         torch.manual_seed(_mix(cfg.seed, epoch, info.rank, 1))  # dropout etc.: per epoch and rank
         net.train()
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         steps = 0
         n_batches = len(loader) if not cfg.optim.max_steps else min(len(loader), cfg.optim.max_steps)
         it = loader
@@ -533,8 +534,9 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
             if cfg.optim.max_steps and step >= cfg.optim.max_steps:
                 break
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-            with torch.autocast(device_type=device.type, dtype=amp_dtype or torch.float32,
-                                enabled=amp_dtype is not None):
+            amp_ctx = (torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype is not None
+                       else contextlib.nullcontext())
+            with amp_ctx:
                 out = net(batch["x2d"], with_motion=text_dev is not None)
                 out = dict(out)
                 out["pose"] = out["pose"].float()
@@ -554,8 +556,8 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
                 torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
             scaler.step(optimizer)
             scaler.update()
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            for k, v in losses.items():  # summed on the device: no host sync per step
+                sums[k] = sums[k] + v.detach() if k in sums else v.detach().clone()
             steps += 1
             if show:
                 it.set_postfix(loss=f"{float(loss):.4f}")
@@ -563,7 +565,7 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
             it.close()
         rec = {"epoch": epoch + 1, "stage": stage, "lr": lr, "steps": steps}
         for k, v in sums.items():
-            rec[f"train_{k}"] = ddp_utils.all_reduce_mean(v / max(steps, 1), info)
+            rec[f"train_{k}"] = ddp_utils.all_reduce_mean(float(v) / max(steps, 1), info)
         if val_views is not None and cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0
                                                          or epoch + 1 == cfg.optim.epochs):
             rec.update(validate(net, val_views, cfg, recognition=stage == "pretrain"))
