@@ -206,3 +206,33 @@ def test_resume_refuses_other_stage(pretrained, tmp_path):
     shutil.copy(run / "last.pt", tmp_path / "last.pt")
     with pytest.raises(ckpt.CheckpointError, match="written by stage 'pretrain'"):
         fit(_cfg(), tmp_path, stage="finetune", init_checkpoint=run / "checkpoint.pt", resume=True)
+
+
+# --------------------------------------------------------------------------- training plots
+def test_confusion_matrix_and_pairs_by_hand():
+    from langpose.viz import training_plots as TP
+
+    cm = TP.confusion_matrix([0, 0, 1, 2, 2], [0, 1, 1, 0, 0], 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [2, 0, 0]]
+    assert TP.top_confused_pairs(cm, ["a", "b", "c"]) == [("c", "a", 2), ("a", "b", 1)]
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        TP.confusion_matrix([0, 3], [0, 0], 3)
+    fig = TP.plot_confusion(cm, ["a", "b", "c"])
+    assert fig.axes[0].get_title().endswith("top-1 40.0%")
+    table = TP.compare_table({"before": {"p1": 120.04, "p2": 80.0, "n_mpjpe": None, "mpjve": 3.0}})
+    assert table.splitlines()[2] == "| before | 120.0 | 80.0 | – | 3.0 |"
+
+
+def test_loss_and_val_curves_from_records():
+    from langpose.viz import training_plots as TP
+
+    recs = [{"epoch": 1, "train_total": 1.0, "train_mpjpe": 0.5, "val_p1_mm": 300.0, "val_p2_mm": 200.0,
+             "val_top1_pct": 10.0},
+            {"epoch": 2, "train_total": 0.5, "train_mpjpe": 0.3, "val_p1_mm": 200.0, "val_p2_mm": 150.0,
+             "val_top1_pct": 20.0}]
+    fig = TP.plot_loss_curves(recs)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["total", "MPJPE (m)"]
+    fig = TP.plot_val_curves(recs)
+    assert list(fig.axes[1].lines[0].get_ydata()) == [10.0, 20.0]
+    with pytest.raises(ValueError, match="no records"):
+        TP.plot_loss_curves([])
