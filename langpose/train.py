@@ -400,6 +400,8 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
                 cfg.model = config_from_dict(init_payload["config"]).model
             except ConfigError as exc:
                 raise ckpt.CheckpointError(f"checkpoint {init_checkpoint}: stored config invalid: {exc}") from None
+        elif (run_dir / "last.pt").is_file():  # resuming a fine-tuning run without --init
+            cfg.model = config_from_dict(ckpt.load(run_dir / "last.pt")["config"]).model
         cfg.loss = apply_overrides(cfg.loss, {"w_align": 0.0, "w_infonce": 0.0})
 
     info = ddp_utils.setup(cfg.device)

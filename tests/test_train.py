@@ -155,6 +155,16 @@ def test_finetune_without_text_encoder(pretrained, tmp_path, monkeypatch):
     assert any(not torch.equal(before[k], after["model"][k]) for k in pose)  # pose branch trained
 
 
+def test_finetune_resume_without_init_takes_the_model_from_last_pt(pretrained, tmp_path):
+    run, _ = pretrained
+    fit(_cfg(), tmp_path / "ft", stage="finetune", init_checkpoint=run / "checkpoint.pt")
+    # the preset's own model has depth 2; the run's (from the checkpoint) has depth 1
+    cfg = train_config("tiny", [o for o in SMALL if not o.startswith("model.")] + ["optim.epochs=2"])
+    fit(cfg, tmp_path / "ft", stage="finetune", resume=True)
+    last = ckpt.load(tmp_path / "ft" / "last.pt")
+    assert last["epoch"] == 2 and last["config"]["model"]["depth"] == 1
+
+
 def test_finetune_needs_an_init_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="finetune needs init_checkpoint"):
         fit(_cfg(), tmp_path / "ft", stage="finetune")
