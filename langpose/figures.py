@@ -18,8 +18,8 @@ Figures:
   clean and with occluded body parts; ``qualitative_3d.html`` animates one case.
 - ``training_curves``: per-epoch losses and validation metrics of both runs.
 
-Models: ``--checkpoint`` / ``--baseline-checkpoint``; else (full mode) the ablation's
-``runs/ablation/{aligned,no_align}_seed0/checkpoint.pt`` when they exist; else
+Models (``langpose.interactive.load_pair``): ``--checkpoint`` / ``--baseline-checkpoint``; else,
+with ``--ablation-runs runs/ablation``, the ablation's ``{aligned,no_align}_seed0`` pair when both exist; else
 ``RUN_DIR/checkpoint.pt`` (aligned) and ``RUN_DIR/no_align/checkpoint.pt``; missing ones are trained tiny
 (``langpose.interactive.load_or_train``). Quick mode writes to ``RUN_DIR/figures``.
 """
@@ -53,7 +53,7 @@ class FiguresConfig:
     checkpoint: str | None = None            # aligned model; default RUN_DIR/checkpoint.pt
     baseline_checkpoint: str | None = None   # non-aligned model; default RUN_DIR/no_align/checkpoint.pt
     ablation: str = "results/ablation/results.json"
-    ablation_runs: str = "runs/ablation"        # full mode reuses its aligned/no_align seed-SEED checkpoints
+    ablation_runs: str | None = None          # e.g. "runs/ablation": reuse its aligned/no_align seed-SEED pair
     data_dir: str | None = None
     window: int = 27
     max_views: int = 0                        # views of the test split used (0: 4 quick / 24 full)
@@ -313,19 +313,13 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
     need_models = wanted & {"robustness", "embedding_map", "similarity", "qualitative", "training_curves"}
     models, ckpts = {}, {}
     if need_models:
-        for name, path, align in (("aligned (LangPose)", cfg.checkpoint, True),
-                                  ("no text alignment", cfg.baseline_checkpoint, False)):
-            abl = Path(cfg.ablation_runs) / f"{'aligned' if align else 'no_align'}_seed{cfg.seed}" / "checkpoint.pt"
-            if path is None and not cfg.quick and abl.is_file():
-                path = abl
-            if path is not None:
-                import langpose
-
-                models[name], ckpts[name] = langpose.load_model(path), Path(path)
-            else:
-                sub = run if align else run / "no_align"
-                say(f"[figures] model {name!r}: {sub / 'checkpoint.pt'}")
-                models[name], ckpts[name] = ia.load_or_train(sub, quick=cfg.quick, seed=cfg.seed, align=align)
+        say(f"[figures] models: {cfg.checkpoint or cfg.ablation_runs or cfg.run_dir}")
+        pair = ia.load_pair(run, quick=cfg.quick, seed=cfg.seed, ablation_runs=cfg.ablation_runs or None,
+                            data_dir=cfg.data_dir, checkpoint=cfg.checkpoint,
+                            baseline_checkpoint=cfg.baseline_checkpoint)
+        for name, key in (("aligned (LangPose)", "aligned"), ("no text alignment", "no_align")):
+            models[name], ckpts[name] = pair[key], Path(pair["checkpoints"][key])
+        say(f"[figures] models from {pair['source']}")
     main_name = "aligned (LangPose)"
     w = _Writer(out, cfg, env)  # its clock starts after the models are ready
     max_views = cfg.max_views or (4 if cfg.quick else 24)
@@ -433,12 +427,14 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint", default=None, help="aligned model checkpoint")
     ap.add_argument("--baseline-checkpoint", default=None, help="non-aligned model checkpoint")
     ap.add_argument("--ablation", default="results/ablation/results.json")
+    ap.add_argument("--ablation-runs", default=None, help="reuse langpose.ablation's checkpoints from this folder")
     ap.add_argument("--only", nargs="*", default=[], choices=FIGURES, help="a subset of the figures")
     a = ap.parse_args(argv)
     run_dir = a.run_dir or ("runs/figures-quick" if a.quick else "runs/figures")
     out = a.out or (str(Path(run_dir) / "figures") if a.quick else "figures")
     cfg = FiguresConfig(quick=a.quick, seed=a.seed, out=out, run_dir=run_dir, checkpoint=a.checkpoint,
-                        baseline_checkpoint=a.baseline_checkpoint, ablation=a.ablation, only=tuple(a.only))
+                        baseline_checkpoint=a.baseline_checkpoint, ablation=a.ablation, ablation_runs=a.ablation_runs,
+                        only=tuple(a.only))
     generate(cfg)
     return 0
 

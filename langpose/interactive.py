@@ -21,7 +21,7 @@ import torch
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
-           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "demo_views",
+           "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "load_pair", "demo_views",
            "compare_text_encoders"]
 
 
@@ -256,6 +256,42 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
             over.update({"loss.w_align": 0.0, "loss.w_infonce": 0.0})
         fit(train_config("tiny", over), run_dir)
     return langpose.load_model(ckpt), ckpt
+
+
+def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, device: str = "auto",
+              data_dir=None, checkpoint=None, baseline_checkpoint=None) -> dict:
+    """The aligned model and the one trained without text alignment, as a matched pair.
+
+    Order of preference: explicit ``checkpoint`` / ``baseline_checkpoint``; else, when
+    ``ablation_runs`` is given and holds BOTH ``aligned_seed{seed}`` and ``no_align_seed{seed}``
+    checkpoints (``langpose.ablation``), those; else ``run_dir/checkpoint.pt`` and
+    ``run_dir/no_align/checkpoint.pt``, trained tiny where missing (``load_or_train``).
+    Returns ``{"aligned": model, "no_align": model, "checkpoints": {name: path}, "source": str}``.
+    """
+    from pathlib import Path
+
+    import langpose
+
+    run_dir = Path(run_dir)
+    if (checkpoint is None) != (baseline_checkpoint is None):
+        raise ValueError("load_pair: give both checkpoint and baseline_checkpoint, or neither")
+    if checkpoint is None and ablation_runs is not None:
+        a = Path(ablation_runs) / f"aligned_seed{seed}" / "checkpoint.pt"
+        b = Path(ablation_runs) / f"no_align_seed{seed}" / "checkpoint.pt"
+        if a.is_file() and b.is_file():
+            checkpoint, baseline_checkpoint = a, b
+    if checkpoint is not None:
+        paths = {"aligned": Path(checkpoint), "no_align": Path(baseline_checkpoint)}
+        models = {k: langpose.load_model(p) for k, p in paths.items()}
+        source = "given checkpoints" if ablation_runs is None or paths["aligned"].parent.parent != Path(ablation_runs) \
+            else f"ablation runs in {ablation_runs}"
+    else:
+        models, paths = {}, {}
+        for name, sub, align in (("aligned", run_dir, True), ("no_align", run_dir / "no_align", False)):
+            models[name], paths[name] = load_or_train(sub, quick=quick, seed=seed, align=align, device=device,
+                                                      data_dir=data_dir)
+        source = f"{run_dir} (trained here where missing)"
+    return {**models, "checkpoints": {k: str(p) for k, p in paths.items()}, "source": source}
 
 
 def demo_views(quick: bool = True, seed: int = 0, split: str = "test", data_dir=None, max_views: int | None = None):

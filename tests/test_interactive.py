@@ -165,3 +165,19 @@ def test_compare_text_encoders_minilm_and_missing_clip(monkeypatch, tmp_path):
     assert res["clip"]["available"] is False and "not found" in res["clip"]["note"]
     with pytest.raises(ValueError, match="at least one"):
         ia.compare_text_encoders([])
+
+
+def test_load_pair_prefers_a_complete_ablation_pair(tmp_path):
+    from langpose import checkpoint
+    from langpose.models import LangPoseModel
+    from langpose.train import train_config
+
+    cfg = train_config("tiny")
+    for name in ("aligned_seed3", "no_align_seed3"):
+        checkpoint.save(tmp_path / "abl" / name / "checkpoint.pt", LangPoseModel(cfg.model), cfg, ["a", "b"])
+    pair = ia.load_pair(tmp_path / "run", seed=3, ablation_runs=tmp_path / "abl")
+    assert pair["checkpoints"]["no_align"].endswith("no_align_seed3/checkpoint.pt")
+    assert pair["source"].startswith("ablation runs") and pair["aligned"].vocab == ["a", "b"]
+    assert not (tmp_path / "run").exists()  # nothing trained
+    with pytest.raises(ValueError, match="give both checkpoint and baseline_checkpoint"):
+        ia.load_pair(tmp_path / "run", checkpoint=pair["checkpoints"]["aligned"])
