@@ -539,15 +539,15 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
             amp_ctx = (torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype is not None
                        else contextlib.nullcontext())
             with amp_ctx:
-                out = net(batch["x2d"], with_motion=text_dev is not None)
-                out = dict(out)
-                out["pose"] = out["pose"].float()
-                text_proj = None
-                if out.get("motion") is not None:
-                    out["motion"] = out["motion"].float()
-                    text_proj = model.encode_text(text_dev).float()  # (V, D) projected, normalised
-            losses = compute_losses(out, batch, cfg.loss, text_proj,
-                                    logit_scale=getattr(model, "logit_scale", None))
+                if text_dev is not None:
+                    # the text projection and the scale run inside the (DDP-wrapped) forward
+                    out = dict(net(batch["x2d"], with_motion=True, text_emb=text_dev))
+                else:
+                    out = dict(net(batch["x2d"], with_motion=False))
+            out = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
+            text_proj = out.get("text")  # (V, D) projected, normalised
+            log_scale = out["scale"].log() if "scale" in out else None
+            losses = compute_losses(out, batch, cfg.loss, text_proj, logit_scale=log_scale)
             loss = losses["total"]
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{stage} epoch {epoch + 1} step {step}: loss is {float(loss)}")

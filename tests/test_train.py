@@ -110,6 +110,9 @@ def test_pretrain_writes_run_files(pretrained):
     assert not model.training
     last = ckpt.load(run / "last.pt")
     assert {"optimizer", "rng", "history", "epoch"} <= set(last) and last["epoch"] == 1
+    # the alignment loss reached the learned temperature and the text projection
+    assert float(last["model"]["logit_scale"]) != pytest.approx(math.log(1 / 0.07), abs=1e-5)
+    assert not torch.allclose(last["model"]["text_proj.proj.weight"], torch.eye(384))
     assert summary["metrics"]["epoch"] == 1
 
 
