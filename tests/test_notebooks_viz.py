@@ -47,7 +47,7 @@ def _execute(name, run_dir, tmp):
     try:
         pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp / f"{name}.out.ipynb"),
                             parameters=dict(quick=True, seed=0, run_dir=str(run_dir), **SIZES.get(name, {})), kernel_name="python3",
-                            cwd=str(ROOT), progress_bar=False, execution_timeout=600)
+                            cwd=str(ROOT), progress_bar=False, execution_timeout=240)
     except PapermillExecutionError as exc:
         pytest.fail(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n{''.join(exc.traceback)}")
     TIMES[name] = time.time() - t
