@@ -37,6 +37,7 @@ def run(run_dir: Path, quick: bool = True, only: list[str] | None = None, seed: 
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("LANGPOSE_HEADLESS", "1")  # no front end: see langpose.viz.widgets
     run_dir = run_dir.resolve()
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# Widgets print into the cell instead of capturing into Output widgets (see langpose.viz.widgets).
+os.environ.setdefault("LANGPOSE_HEADLESS", "1")
 # Keep generated data and text-embedding caches out of the user's ~/.cache; shared by
 # the whole session (and by the notebook kernels, which inherit the environment).
 if "LANGPOSE_DATA" not in os.environ:

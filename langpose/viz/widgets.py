@@ -6,9 +6,30 @@ which is what the tests look at.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+
 import numpy as np
 
 from langpose.skeleton import H36M, Skeleton
+
+
+def headless() -> bool:
+    """True when ``$LANGPOSE_HEADLESS`` is set (papermill runs in the tests and ``make demo``)."""
+    return os.environ.get("LANGPOSE_HEADLESS", "") not in ("", "0")
+
+
+def _into(out):
+    """Context that sends output into the ``Output`` widget ``out`` (cleared first).
+
+    Headless, output goes straight into the cell instead: capturing into an Output widget
+    re-routes the kernel's messages by parent id through a comm, and with no front end to
+    answer, nbclient (papermill) was seen to wait forever for a cell that had finished.
+    """
+    if headless():
+        return contextlib.nullcontext()
+    out.clear_output(wait=True)
+    return out
 
 
 def occlusion_explorer(model, clips: list[dict], skeleton: Skeleton = H36M, k: int = 5, frame: str = "camera"):
@@ -43,15 +64,13 @@ def occlusion_explorer(model, clips: list[dict], skeleton: Skeleton = H36M, k: i
         res = ia.occlude(model, c["x2d"], parts=list(parts_w.value), joints=list(joints_w.value), k=k)
         shift = ia.joint_shift_mm(base["pose"], res["pose"])
         box.state = dict(clip=c["name"], frame=t, result=res, shift_mm=shift)
-        for o in (out3d, out2d, info):
-            o.clear_output(wait=True)
-        with out3d:
+        with _into(out3d):
             display(plotly3d.pose_figure(c.get("y3d"), res["pose"], res["visible"], skeleton, frame, t=t, height=420))
-        with out2d:
+        with _into(out2d):
             fig, ax = plt.subplots(figsize=(3.2, 3.6))
             panels.draw_skeleton_2d(ax, res["x2d"][t], skeleton, res["visible"][t], c["x2d"][t], title="2D input")
             plt.show()
-        with info:
+        with _into(info):
             hidden = res["joints"]
             if hidden:
                 print("prediction moved (mm): " + ", ".join(f"{skeleton.names[j]} {shift[j]:.0f}" for j in hidden))
@@ -86,8 +105,7 @@ def text_query_box(model, motion_emb, clips: list[dict], k: int = 3, encoder: st
     def search(*_):
         hits = ia.nearest_clips(text.value, motion_emb, names, k=k, model=model, encoder=encoder)
         box.state = dict(query=text.value, hits=hits)
-        out.clear_output(wait=True)
-        with out:
+        with _into(out):
             for h in hits:
                 c = clips[h["index"]]
                 vocab = c.get("vocab", ())
