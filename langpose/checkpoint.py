@@ -20,16 +20,16 @@ leaves a half-written checkpoint behind.
 """
 from __future__ import annotations
 
-import os
 import pickle
 import random
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from langpose.atomic import atomic_write
 
 FORMAT = "langpose-checkpoint"
 VERSION = 1
@@ -117,18 +117,8 @@ def save(path, model: torch.nn.Module | dict, cfg, vocab, extra: dict | None = N
             raise ValueError(f"checkpoint extra key {key!r} clashes with a reserved key")
         payload[key] = value
     payload = _plain(payload, "checkpoint")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as fh:
+        torch.save(payload, fh)
     return path
 
 
@@ -195,7 +185,7 @@ def model_from_payload(payload: dict, path="<checkpoint>", map_location="cpu") -
     """Build the model described by a loaded checkpoint payload and load its weights."""
     from langpose.config import ConfigError
     from langpose.models import build_model
-    from langpose.train import TrainConfig, config_from_dict
+    from langpose.train import config_from_dict
 
     try:
         cfg = config_from_dict(payload["config"])

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from langpose.atomic import atomic_path
+
 FIGURES = ("robustness", "ablation", "embedding_map", "similarity", "qualitative", "training_curves")
 OCCLUSION_CASES = (("clean", None), ("left arm hidden", "left_arm"), ("right leg hidden", "right_leg"),
                    ("lower body hidden", "lower_body"))
@@ -102,10 +104,8 @@ def save_png(fig, path: Path, dpi: int = 130) -> Path:
     """Save a matplotlib figure atomically with no timestamp metadata (same input -> same bytes)."""
     import matplotlib.pyplot as plt
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, dpi=dpi, format="png", metadata={"Software": None}, bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png", metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
     return path
 

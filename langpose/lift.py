@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from langpose.atomic import atomic_write
 
 __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
            "action_segments", "resample_time", "resample_x2d", "lift_file", "main", "MODEL_FPS"]
@@ -276,17 +276,8 @@ def _out_paths(out) -> tuple[Path, Path]:
 
 
 def _save_npz(path: Path, arrays: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def _figure(poses, visible, fps: float, title: str):

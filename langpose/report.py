@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
+from langpose.atomic import atomic_write
 
 __all__ = ["fmt", "markdown_table", "results_markdown", "write_text", "write_json", "write_results", "to_jsonable"]
 
@@ -46,16 +46,8 @@ def to_jsonable(obj: Any) -> Any:
 def write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temp file in the same folder, then ``os.replace``)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "w") as f:
+        f.write(text)
     return path
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from langpose.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -328,16 +329,8 @@ class TextEncoder:
 
     def _write(self, prompt: str, emb: torch.Tensor) -> None:
         path = self._cache_file(prompt)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, emb.detach().cpu().numpy().astype(np.float32), allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_write(path) as f:
+            np.save(f, emb.detach().cpu().numpy().astype(np.float32), allow_pickle=False)
 
     # ---------------------------------------------------------------- encode
     def encode(self, labels: Sequence[str] | str, use_cache: bool = True) -> torch.Tensor:

@@ -44,6 +44,7 @@ import torch
 
 from langpose import checkpoint as ckpt
 from langpose import distributed as ddp_utils
+from langpose.atomic import atomic_write
 from langpose.config import ConfigError, apply_overrides, from_dict, to_dict
 from langpose.data.corruption import CorruptionConfig, build_corruption
 from langpose.losses import LossConfig
@@ -227,19 +228,15 @@ def check_run_dir(run_dir) -> Path:
 
 
 def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
+    with atomic_write(path, "w") as fh:
         json.dump(obj, fh, indent=2)
-    os.replace(tmp, path)
 
 
 def write_metrics(path: Path, history: list[dict]) -> None:
     """Rewrite ``metrics.jsonl`` (one JSON object per epoch) atomically from the history."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
+    with atomic_write(path, "w") as fh:
         for rec in history:
             fh.write(json.dumps(rec) + "\n")
-    os.replace(tmp, path)
 
 
 def read_metrics(run_dir) -> list[dict]:

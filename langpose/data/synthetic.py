@@ -28,7 +28,6 @@ import difflib
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from langpose.atomic import atomic_write
 from langpose.config import to_dict
 from langpose.data.actions import ACTION_LIST, CHANNELS, REST, Params
 from langpose.data.sequence import Sequence
@@ -386,15 +386,8 @@ def save_sequences(path, seqs: list[Sequence], key: str = "") -> None:
         heights=np.array([s.meta.get("height", np.nan) for s in seqs], dtype=np.float64),
         fps=np.array([s.fps for s in seqs]),
     )
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def load_sequences(path, key: str | None = None) -> list[Sequence]:

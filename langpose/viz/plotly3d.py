@@ -17,12 +17,11 @@ the page instead, which keeps a folder of many figures small.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from langpose.atomic import atomic_path
 from langpose.skeleton import H36M, Skeleton
 from langpose.viz import GT_COLOR, OCCLUDED_COLOR, PRED_COLOR
 
@@ -236,16 +235,8 @@ def save_html(fig, path, plotly_js: str | bool = True, div_id: str | None = None
     if plotly_js not in (True, "directory"):
         raise ValueError(f"plotly_js: expected True (inline) or 'directory' (offline), got {plotly_js!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".html.tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is for reading
-    try:
+    with atomic_path(path) as tmp:
         # With "directory", plotly copies plotly.min.js into path.parent (same folder as tmp).
-        fig.write_html(tmp, include_plotlyjs=plotly_js, full_html=True, div_id=div_id,
+        fig.write_html(str(tmp), include_plotlyjs=plotly_js, full_html=True, div_id=div_id,
                        auto_play=False, config=dict(displaylogo=False))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
