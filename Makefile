@@ -27,7 +27,7 @@ demo: venv
 	$(PY) -m langpose.demo
 
 figures: venv
-	$(PY) -m langpose.figures --out figures
+	$(PY) -m langpose.figures --out figures $(if $(wildcard runs/ablation/aligned_seed0/checkpoint.pt),--ablation-runs runs/ablation,)
 
 bench: venv
 	$(PY) bench/bench_data.py
