@@ -70,7 +70,9 @@ def main(argv=None) -> int:
     for name, dt in times:
         print(f"  {name:<32s} {dt:7.1f} s")
     print(f"  {'total':<32s} {time.perf_counter() - t0:7.1f} s")
-    tables = sorted(args.run_dir.glob("**/*table*.md"))
+    # The evaluation tables the notebooks wrote: 03's before/after fine-tuning, 04's protocols.
+    tables = [p for p in (args.run_dir / "finetune" / "comparison.md", args.run_dir / "eval" / "synthetic.md",
+                          args.run_dir / "eval" / "deepmimic.md") if p.is_file()]
     for table in tables:
         print(f"\n## {table.relative_to(args.run_dir)}\n")
         print(table.read_text())
