@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import math
+import numbers
+import types
 import typing
 from typing import Any, Iterable, TypeVar
 
@@ -28,10 +31,102 @@ def _is_dataclass_type(tp) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
+def _type_name(tp) -> str:
+    if tp is float:
+        return "a finite number"
+    if tp is int:
+        return "an integer"
+    if tp is bool:
+        return "true or false"
+    if tp is str:
+        return "a string"
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join("null" if a is type(None) else _type_name(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {len(args)} values"
+    return getattr(tp, "__name__", str(tp))
+
+
+def check_value(value, tp, where: str):
+    """``value`` checked against the type annotation ``tp`` (and converted where lossless).
+
+    int -> float for float fields; an integral float -> int for int fields; 0/1 -> bool for
+    bool fields; list -> tuple for tuple fields. Floats must be finite. Anything else that
+    does not fit raises ``ConfigError`` naming ``where``, the expected type and the value.
+    """
+    def bad():
+        return ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+
+    if tp is Any or isinstance(tp, (str, typing.TypeVar)):
+        return value
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return check_value(value, arg, where)
+            except ConfigError:
+                pass
+        raise bad()
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise bad()
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(check_value(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+        if args and len(value) != len(args):
+            raise bad()
+        return tuple(check_value(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args))) \
+            if args else tuple(value)
+    if origin is typing.Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(f"{where}: expected one of {', '.join(map(repr, typing.get_args(tp)))}, got {value!r}")
+        return value
+    if origin is not None:
+        if isinstance(origin, type) and not isinstance(value, origin):
+            raise bad()
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+        raise bad()
+    if tp is int:
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+            return int(value)
+        raise bad()
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise bad()
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise bad()
+    return value
+
+
 def from_dict(cls: type[T], data: dict | None, *, where: str = "") -> T:
     """Build dataclass ``cls`` from ``data``; nested dataclass fields take nested dicts.
 
-    Raises ``ConfigError`` naming the unknown key, its location and the valid keys.
+    Raises ``ConfigError`` naming the unknown key, its location and the valid keys, or a
+    value that does not fit its field's annotation (``check_value``: a string for a number,
+    NaN, ``maybe`` for a bool, ...).
     """
     if data is None:
         return cls()
@@ -53,10 +148,8 @@ def from_dict(cls: type[T], data: dict | None, *, where: str = "") -> T:
         sub = f"{where}.{key}" if where else key
         if _is_dataclass_type(tp):
             kwargs[key] = from_dict(tp, value, where=sub)
-        elif typing.get_origin(tp) is tuple and isinstance(value, list):
-            kwargs[key] = tuple(value)
         else:
-            kwargs[key] = value
+            kwargs[key] = check_value(value, tp, sub)
     return cls(**kwargs)
 
 
@@ -86,10 +179,27 @@ def parse_value(text: str):
         return text
 
 
+def _override_value(cls, key: str, text: str):
+    """``parse_value(text)``, except that a string field keeps the text as written (``data_root=2024``)."""
+    value = parse_value(text)
+    tp: Any = cls
+    for part in key.split("."):
+        if not _is_dataclass_type(tp):
+            return value
+        tp = _field_types(tp).get(part)
+        if tp is None:
+            return value
+    accepts_str = tp is str or (typing.get_origin(tp) in (typing.Union, types.UnionType) and str in typing.get_args(tp))
+    if accepts_str and value is not None and not isinstance(value, str):
+        return text.strip()
+    return value
+
+
 def apply_overrides(cfg: T, overrides: Iterable[str] | dict | None) -> T:
     """Return a copy of ``cfg`` with ``a.b=value`` overrides applied (strings or a flat dict).
 
-    Unknown keys raise ``ConfigError`` naming the key.
+    Unknown keys and values of the wrong type (``optim.lr=abc``, ``data.quick=maybe``,
+    ``optim.lr=nan``) raise ``ConfigError`` naming the key.
     """
     if not overrides:
         return cfg
@@ -100,7 +210,8 @@ def apply_overrides(cfg: T, overrides: Iterable[str] | dict | None) -> T:
             if "=" not in item:
                 raise ConfigError(f"override {item!r} is not of the form key=value")
             key, value = item.split("=", 1)
-            parsed.append((key.strip(), parse_value(value)))
+            key = key.strip()
+            parsed.append((key, _override_value(type(cfg), key, value)))
         items = parsed
     data = to_dict(cfg)
     for key, value in items:

@@ -46,3 +46,49 @@ def test_parse_value():
     assert parse_value("3") == 3 and parse_value("0.5") == 0.5
     assert parse_value("true") is True and parse_value("none") is None
     assert parse_value("[1, 2]") == [1, 2] and parse_value("cosine") == "cosine"
+
+
+@dataclass
+class Typed:
+    lr: float = 1e-3
+    epochs: int = 2
+    quick: bool = False
+    root: str | None = None
+    name: str = "x"
+    span: tuple[float, float] = (0.1, 1.0)
+    parts: tuple[str, ...] = ("a",)
+
+
+@pytest.mark.parametrize("override, match", [
+    ("lr=abc", r"lr: expected a finite number, got 'abc'"),
+    ("lr=nan", r"lr: expected a finite number, got 'nan'"),
+    ("lr=True", r"lr: expected a finite number, got True"),
+    ("epochs=abc", r"epochs: expected an integer, got 'abc'"),
+    ("epochs=2.5", r"epochs: expected an integer, got 2.5"),
+    ("quick=maybe", r"quick: expected true or false, got 'maybe'"),
+    ("span=[0.1]", r"span: expected a list of 2 values"),
+    ("parts=[1]", r"parts\[0\]: expected a string, got 1"),
+    ("name=none", r"name: expected a string, got None"),
+])
+def test_override_values_are_type_checked(override, match):
+    """Issue 10 item 5: every --set value is checked against its field's type."""
+    with pytest.raises(ConfigError, match=match):
+        apply_overrides(Typed(), [override])
+    with pytest.raises(ConfigError):
+        from_dict(Typed, {"lr": float("nan")})
+
+
+def test_override_values_are_converted_losslessly():
+    cfg = apply_overrides(Typed(), ["lr=1", "epochs=5.0", "quick=1", "root=2024", "name=123", "span=[0, 1]"])
+    assert cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.epochs == 5 and isinstance(cfg.epochs, int)
+    assert cfg.quick is True and cfg.root == "2024" and cfg.name == "123" and cfg.span == (0.0, 1.0)
+    assert apply_overrides(Typed(), ["root=none"]).root is None
+
+
+def test_train_config_overrides_from_the_issue():
+    from langpose.train import train_config
+
+    for bad in ("optim.lr=abc", "optim.lr=nan", "loss.w_align=abc", "seed=abc", "optim.grad_clip=abc",
+                "data.quick=maybe"):
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
+            train_config("tiny", [bad])
