@@ -20,6 +20,7 @@ leaves a half-written checkpoint behind.
 """
 from __future__ import annotations
 
+import errno
 import pickle
 import random
 import zipfile
@@ -117,9 +118,41 @@ def save(path, model: torch.nn.Module | dict, cfg, vocab, extra: dict | None = N
             raise ValueError(f"checkpoint extra key {key!r} clashes with a reserved key")
         payload[key] = value
     payload = _plain(payload, "checkpoint")
-    with atomic_write(path) as fh:
-        torch.save(payload, fh)
+    try:
+        with atomic_write(path) as fh:
+            torch.save(payload, fh)
+    except (OSError, RuntimeError) as exc:
+        raise write_error(exc, path, "checkpoint") from None
     return path
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def write_error(exc: BaseException, path, what: str = "file") -> BaseException:
+    """A one-line ``OSError`` for a failed write of ``path``; ``exc`` itself if it is not a write fault.
+
+    A full disk (ENOSPC/EDQUOT anywhere in the exception chain: ``torch.save`` reports it as
+    ``RuntimeError: [enforce fail at inline_container.cc]`` with the OSError as its context)
+    becomes ``OSError(ENOSPC, "disk full while writing PATH ...")``; other OS errors name the
+    path and the reason. Writes go through ``langpose.atomic``, so the previous file is intact.
+    """
+    chain, seen = [], set()
+    e = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    oserrs = [e for e in chain if isinstance(e, OSError) and e.errno is not None]
+    if any(e.errno in _DISK_FULL for e in oserrs):
+        return OSError(errno.ENOSPC, f"disk full while writing {what} {path} (any previous {Path(path).name} "
+                       f"is intact; free some space and rerun)")
+    if oserrs:
+        e = oserrs[0]
+        return OSError(e.errno, f"cannot write {what} {path}: {e.strerror or e}")
+    if isinstance(exc, RuntimeError) and "inline_container" in str(exc):
+        return OSError(errno.EIO, f"writing {what} {path} failed ({str(exc).splitlines()[0]})")
+    return exc
 
 
 def load(path, map_location="cpu") -> dict:
@@ -178,7 +211,25 @@ def load_state_into(model: torch.nn.Module, state: dict, path, strict: bool = Tr
         problems.append(f"shape mismatch {'; '.join(shapes[:5])}{' ...' if len(shapes) > 5 else ''}")
     if problems:
         raise CheckpointError(f"checkpoint {path}: incompatible with the model config: " + "; ".join(problems))
+    check_finite_state(state, path)
     model.load_state_dict(state, strict=strict)
+
+
+def check_finite_state(state: dict, path="<checkpoint>") -> None:
+    """Raise ``CheckpointError`` if a floating-point tensor of ``state`` holds NaN or inf.
+
+    A run that diverged can save such weights; loading them would give NaN poses (or carry
+    the NaN into fine-tuning) without any error.
+    """
+    bad = [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.is_floating_point()
+           and not bool(torch.isfinite(v).all())]
+    if bad:
+        first = state[bad[0]]
+        n = int((~torch.isfinite(first)).sum())
+        raise CheckpointError(
+            f"checkpoint {path}: weights contain NaN or inf ({bad[0]}: {n} of {first.numel()} values"
+            f"{f'; {len(bad) - 1} more tensors' if len(bad) > 1 else ''}); the run that wrote it diverged: "
+            f"use an earlier checkpoint")
 
 
 def model_from_payload(payload: dict, path="<checkpoint>", map_location="cpu") -> torch.nn.Module:
@@ -211,4 +262,4 @@ def load_model(path, map_location="cpu") -> torch.nn.Module:
 
 
 __all__ = ["CheckpointError", "save", "load", "load_model", "load_state_into", "model_from_payload",
-           "rng_state", "set_rng_state"]
+           "check_finite_state", "write_error", "rng_state", "set_rng_state"]

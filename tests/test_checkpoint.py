@@ -143,3 +143,61 @@ def test_rng_state_round_trip_is_plain_data(tmp_path):
     b = (random.random(), np.random.rand(3).tolist(), torch.rand(3))
     assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
     assert state["torch"].dtype == torch.uint8
+
+
+def test_nan_weights_are_refused_on_load(tmp_path):
+    """Issue 10 item 4: a checkpoint with NaN weights is an error naming the file and the tensor
+    (``load_model`` and ``load_state_into``, which fine-tuning's --init and --resume go through)."""
+    model, cfg, vocab = _model()
+    state = model.state_dict()
+    state["pose_head.out.weight"] = state["pose_head.out.weight"].clone()
+    state["pose_head.out.weight"][0, 0] = float("nan")
+    path = ckpt.save(tmp_path / "nan.pt", state, cfg, vocab)
+    with pytest.raises(ckpt.CheckpointError, match=r"nan.pt: weights contain NaN or inf \(pose_head.out.weight: 1 of"):
+        langpose.load_model(path)
+    fresh = build_model(cfg.model)
+    with pytest.raises(ckpt.CheckpointError, match="diverged"):
+        ckpt.load_state_into(fresh, ckpt.load(path)["model"], path)
+    state["pose_head.out.weight"][0, 0] = float("inf")
+    with pytest.raises(ckpt.CheckpointError, match="NaN or inf"):
+        ckpt.check_finite_state(state, "x.pt")
+
+
+def test_disk_full_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    """Issue 10 item 5: ENOSPC during torch.save (a RuntimeError from inline_container.cc) ->
+    OSError 'disk full while writing ...'; the previous file is intact, no temp file is left."""
+    import builtins
+    import errno
+
+    from langpose import atomic
+
+    model, cfg, vocab = _model()
+    p = ckpt.save(tmp_path / "checkpoint.pt", model, cfg, vocab, {"epoch": 1})
+    before = p.read_bytes()
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.n = fh, 0
+
+        def write(self, b):
+            self.n += len(b)
+            if self.n > 4096:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(b)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return self.fh.__exit__(*a)
+
+    monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)
+    with pytest.raises(OSError, match=r"disk full while writing checkpoint .*checkpoint.pt") as info:
+        ckpt.save(p, model, cfg, vocab, {"epoch": 2})
+    assert info.value.errno == errno.ENOSPC and len(str(info.value).splitlines()) == 1
+    assert p.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.pt"]
+    monkeypatch.undo()
+    assert ckpt.load(p)["epoch"] == 1
