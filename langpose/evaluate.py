@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from langpose import metrics
+from langpose.data.registry import load_views
 from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
 from langpose.skeleton import H36M, Skeleton
 
@@ -433,24 +434,13 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
 
 # ----------------------------------------------------------------------------- data + files
 def synthetic_test_views(data_cfg=None, data_dir=None, split: str = "test", seed: int = 0) -> list:
-    """Views of a split of the synthetic data set (``load_or_generate`` + ``make_views``)."""
-    from langpose.data.synthetic import SyntheticConfig, load_or_generate
-    from langpose.data.views import make_views
-
-    if data_cfg is None:
-        data_cfg = SyntheticConfig()
-    splits = load_or_generate(data_cfg, data_dir=data_dir)
-    if split not in splits:
-        raise KeyError(f"synthetic_test_views: no split {split!r}; splits are {sorted(splits)}")
-    return make_views(splits[split], seed)
+    """Views of a split of the synthetic data set (``langpose.data.registry.load_views``)."""
+    return load_views("synthetic", split, data_dir, seed=seed, config=data_cfg)
 
 
 def deepmimic_views(seed: int = 0) -> list:
-    """The 15 real DeepMimic clips seen by the same ring of H36M cameras (``make_views``)."""
-    from langpose.data.deepmimic import load_clips
-    from langpose.data.views import make_views
-
-    return make_views(load_clips(), seed)
+    """The 15 real DeepMimic clips seen by the same ring of H36M cameras (``langpose.data.registry.load_views``)."""
+    return load_views("deepmimic", seed=seed)
 
 
 def write_results(results: dict, out_dir, name: str = "results", title: str | None = None) -> dict:

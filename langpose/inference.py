@@ -1,22 +1,37 @@
-"""Windowed inference over whole sequences: fixed-length windows, overlap averaging, flip test.
+"""The prediction engine: the one way 2D keypoints become model input, windows, and predictions.
 
-A lifter sees ``window`` frames at a time. To lift a sequence of any length T we cut it
-into windows starting every ``stride`` frames (the last window is moved back so that it
-ends on the last frame; sequences shorter than the window are padded by repeating their
-last frame), lift every window, and average the predictions of every frame over all the
-windows that contain it.
+Everything that feeds a model windows of 2D goes through this module: the training windows
+(``langpose.data.windows.WindowDataset``), evaluation (``predict_views``, ``embed_windows``),
+``langpose lift`` (``lift_sequence``, ``classify_sequence``) and the notebooks' clips
+(``langpose.interactive.clips_from_views``). It imports only core modules (camera, skeleton),
+so the data layer can use it too.
 
-Inputs are the lifter's 2D format, ``x2d`` (T, 17, 3): VideoPose3D screen-normalised
-x, y (``x/w*2-1, y/w*2-h/w``) and a confidence (0 = missing, x, y then 0). Outputs are
+Input encoding (``encode_keypoints``, ``view_to_input``): the lifter's ``x2d`` (T, 17, 3)
+float32 is VideoPose3D screen-normalised x, y (``x/w*2-1, y/w*2-h/w``) and a confidence;
+a joint with confidence 0 is missing and gets x = y = 0, so its encoding is (0, 0, 0), the
+same as a joint hidden by ``langpose.data.corruption``. Targets (``view_target``) are
 (T, 17, 3) root-relative 3D poses in metres, in the camera frame.
+
+Windows: a model sees ``window`` frames at a time. Windows start every ``stride`` frames
+(``window_starts``); the last one is moved back so that it ends on the last frame, and a
+sequence shorter than the window gets one window padded by repeating its last frame
+(``window_frames``). A window's label is the majority of its frames' labels
+(``majority_label``). Predictions of a frame covered by several windows are averaged with
+the weights of ``blend_weights`` (``map_windows`` batches windows across sequences).
+
+Defaults, the same for every caller: ``WINDOW`` = 27 frames, stride = the window (no
+overlap), ``BLEND`` = "cosine" (matters only where windows overlap), ``BATCH_SIZE`` = 64.
+``langpose lift`` asks for overlapping windows (stride ``window // 2``) explicitly.
 
 Flip test: the prediction is the average of ``lift(x)`` and ``flip(lift(flip(x)))``
 (``Skeleton.flip`` swaps left/right joints and negates x; the screen-normalised x is
-centred, so flipping the 2D input mirrors the image).
+centred, so flipping the 2D input mirrors the image). Embeddings (``encode_windows``) of
+the input and its mirror image are summed and renormalised.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence as Seq
+import contextlib
+from typing import Callable, Iterable, Sequence as Seq
 
 import numpy as np
 import torch
@@ -25,14 +40,34 @@ from langpose.camera import normalize_screen
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = [
+    "WINDOW",
+    "BLEND",
+    "BLENDS",
+    "BATCH_SIZE",
+    "encode_keypoints",
     "view_to_input",
     "view_target",
     "window_starts",
+    "window_frames",
+    "majority_label",
+    "blend_weights",
+    "cut_windows",
+    "map_windows",
     "predict_arrays",
     "predict_views",
+    "encode_windows",
     "embed_windows",
+    "top_k",
+    "eval_mode",
     "model_device",
 ]
+
+WINDOW = 27
+"""Frames per model call when neither the caller nor the model says otherwise."""
+BLENDS = ("cosine", "linear", "uniform")
+BLEND = "cosine"
+"""Overlap weights by default (no effect without overlap; "uniform" is plain averaging)."""
+BATCH_SIZE = 64
 
 
 def model_device(model) -> torch.device:
@@ -43,17 +78,37 @@ def model_device(model) -> torch.device:
         return torch.device("cpu")
 
 
-def view_to_input(view) -> np.ndarray:
-    """A ``View``'s keypoints (pixels + confidence) -> the lifter input (T, 17, 3) float32.
+@contextlib.contextmanager
+def eval_mode(model):
+    """The model in eval mode (no dropout) and without gradients for the block; its training flag restored after."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
 
-    x, y are screen-normalised by the view's image size; joints with confidence 0 get
-    x = y = 0 (the convention of ``langpose.data.windows``).
+
+# ----------------------------------------------------------------------------- encoding
+def encode_keypoints(keypoints2d, width, height) -> np.ndarray:
+    """Pixels + confidence (T, J, 3) -> the lifter input (T, J, 3) float32; the one input encoding.
+
+    x, y are screen-normalised by the image size (``langpose.camera.normalize_screen``);
+    joints with confidence 0 get x = y = 0.
     """
-    kp = np.asarray(view.keypoints2d, dtype=np.float64)  # (T, J, 3) px + confidence
-    xy = normalize_screen(kp[..., :2], view.width, view.height)  # (T, J, 2)
+    kp = np.asarray(keypoints2d, dtype=np.float64)  # (T, J, 3) px + confidence
+    xy = normalize_screen(kp[..., :2], width, height)  # (T, J, 2)
     conf = kp[..., 2:3]
     xy = np.where(conf > 0, xy, 0.0)
     return np.concatenate([xy, conf], axis=-1).astype(np.float32)
+
+
+def view_to_input(view) -> np.ndarray:
+    """A ``View``'s keypoints -> the lifter input (T, 17, 3) float32 (``encode_keypoints``)."""
+    return encode_keypoints(view.keypoints2d, view.width, view.height)
 
 
 def view_target(view) -> np.ndarray:
@@ -64,6 +119,7 @@ def view_target(view) -> np.ndarray:
     return (j3d - j3d[:, :1]).astype(np.float32)
 
 
+# ----------------------------------------------------------------------------- windows
 def window_starts(length: int, window: int, stride: int | None = None) -> list[int]:
     """First frames of the windows covering ``length`` frames (every frame in >= 1 window).
 
@@ -85,6 +141,42 @@ def window_starts(length: int, window: int, stride: int | None = None) -> list[i
     return starts
 
 
+def window_frames(length: int, start: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame indices (window,) int64 of the window at ``start`` and its padding mask (window,) bool.
+
+    Frames past the end repeat the last frame (edge replication) and are marked padded.
+    """
+    idx = np.arange(start, start + window)  # (window,)
+    return np.minimum(idx, length - 1).astype(np.int64), idx >= length
+
+
+def majority_label(labels) -> int:
+    """The most frequent label id >= 0 (the lowest on ties); -1 when none is."""
+    lab = np.asarray(labels, dtype=np.int64).reshape(-1)
+    lab = lab[lab >= 0]
+    return int(np.bincount(lab).argmax()) if lab.size else -1
+
+
+def blend_weights(window: int, stride: int, kind: str = "cosine") -> np.ndarray:
+    """Per-frame weights (window,) of one window's prediction where windows overlap.
+
+    The overlap ``o = window - stride`` frames at each end ramp up / down (``linear``:
+    ``(k + 1) / (o + 1)``; ``cosine``: ``0.5 - 0.5 cos(pi (k + 1) / (o + 1))``), the middle
+    is 1; ``uniform`` is all ones (plain averaging). Weights are > 0 everywhere, so a frame
+    covered by a single window gets that window's prediction exactly.
+    """
+    if window < 1 or stride < 1:
+        raise ValueError(f"blend_weights: window and stride must be >= 1, got {window}, {stride}")
+    if kind not in BLENDS:
+        raise ValueError(f"blend: expected one of {BLENDS}, got {kind!r}")
+    k = np.arange(window, dtype=np.float64)
+    o = max(window - stride, 0)
+    if kind == "uniform" or o == 0:
+        return np.ones(window)
+    r = np.minimum(np.minimum(k + 1, window - k) / (o + 1), 1.0)  # (window,) in (0, 1]
+    return r if kind == "linear" else 0.5 - 0.5 * np.cos(np.pi * r)
+
+
 def _check_input(x, i: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (17, 3) or len(x) == 0:
@@ -93,15 +185,13 @@ def _check_input(x, i: int) -> np.ndarray:
     return x
 
 
-def _windows(inputs: list[np.ndarray], window: int, stride: int | None):
-    """Yield (sequence index, start, window array (window, 17, 3)) with edge padding."""
+def cut_windows(inputs: Seq[np.ndarray], window: int = WINDOW, stride: int | None = None):
+    """Yield ``(sequence index, start, window array (window, 17, 3))`` over ``inputs``, padded at the end."""
     for i, x in enumerate(inputs):
         T = len(x)
-        if T < window:
-            pad = np.repeat(x[-1:], window - T, axis=0)  # (window - T, 17, 3)
-            x = np.concatenate([x, pad], axis=0)
         for s in window_starts(T, window, stride):
-            yield i, s, x[s:s + window]
+            frames, _ = window_frames(T, s, window)
+            yield i, s, x[frames]
 
 
 def _batches(items, batch_size: int):
@@ -115,68 +205,81 @@ def _batches(items, batch_size: int):
         yield batch
 
 
-@torch.no_grad()
-def _lift(model, x: torch.Tensor, flip_test: bool, skeleton: Skeleton) -> torch.Tensor:
-    """(B, T, 17, 3) -> (B, T, 17, 3), optionally flip-averaged."""
-    pred = model.lift(x)
-    if flip_test:
-        pred_f = skeleton.flip(model.lift(skeleton.flip(x)))
-        pred = 0.5 * (pred + pred_f)
-    return pred
+def map_windows(fn: Callable, inputs: Iterable, window: int = WINDOW, stride: int | None = None, *,
+                per_frame: bool = True, batch_size: int = BATCH_SIZE, blend: str = BLEND, device=None,
+                progress: bool = False, desc: str = "windows") -> list[np.ndarray]:
+    """Run ``fn`` over the windows of every sequence and blend the outputs per frame.
 
-
-def predict_arrays(model, inputs: Iterable, window: int = 27, stride: int | None = None,
-                   flip_test: bool = False, batch_size: int = 64, skeleton: Skeleton = H36M,
-                   progress: bool = False, blend: str = "uniform") -> list[np.ndarray]:
-    """Lift whole sequences of lifter input (each (T, 17, 3)) -> list of (T, 17, 3) metres.
-
-    Windows of ``window`` frames every ``stride`` frames (default ``window``), batched
-    across sequences; overlapping predictions of a frame are averaged, plainly
-    (``blend="uniform"``) or with the ramped weights of ``langpose.lift.blend_weights``
-    (``"linear"``, ``"cosine"``).
+    ``fn`` maps a batch (B, window, 17, 3) tensor (batched across sequences, on ``device``)
+    to (B, window, *S) with ``per_frame`` (one output per frame) or to (B, *S) (one per
+    window, given to each of its frames). Returns one (T, *S) float64 array per input:
+    each frame's outputs weighted by ``blend_weights(window, stride, blend)`` and averaged.
     """
     inputs = [_check_input(x, i) for i, x in enumerate(inputs)]
-    if blend == "uniform":
-        weights = np.ones(window)
-    else:
-        from langpose.lift import blend_weights
-
-        weights = blend_weights(window, window if stride is None else stride, blend)  # (window,)
-    sums = [np.zeros((len(x), 17, 3), dtype=np.float64) for x in inputs]
-    counts = [np.zeros((len(x), 1, 1), dtype=np.float64) for x in inputs]
-    device = model_device(model)
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    items = list(_windows(inputs, window, stride))
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    weights = blend_weights(window, window if stride is None else stride, blend)  # (window,)
+    device = torch.device("cpu") if device is None else device
+    sums: list = [None] * len(inputs)
+    norms = [np.zeros(len(x)) for x in inputs]
+    items = list(cut_windows(inputs, window, stride))
     it = _batches(items, batch_size)
     if progress:
         from tqdm.auto import tqdm
-        it = tqdm(it, total=(len(items) + batch_size - 1) // batch_size, desc="lift", leave=False)
-    try:
+        it = tqdm(it, total=(len(items) + batch_size - 1) // batch_size, desc=desc, leave=False)
+    with torch.no_grad():
         for batch in it:
             x = torch.from_numpy(np.stack([w for _, _, w in batch])).to(device)  # (B, window, 17, 3)
-            pred = _lift(model, x, flip_test, skeleton).detach().cpu().double().numpy()
-            if pred.shape != x.shape:
-                raise ValueError(f"predict: model.lift returned shape {pred.shape}, expected {tuple(x.shape)}")
-            for (i, s, _), p in zip(batch, pred):
-                n = min(window, len(inputs[i]) - s)
-                w = weights[:n, None, None]  # (n, 1, 1)
-                sums[i][s:s + n] += w * p[:n]
-                counts[i][s:s + n] += w
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-    return [(s / c).astype(np.float32) for s, c in zip(sums, counts)]
+            out = fn(x).detach().cpu().double().numpy()
+            if out.shape[0] != len(batch) or (per_frame and (out.ndim < 2 or out.shape[1] != window)):
+                want = f"({len(batch)}, {window}, ...)" if per_frame else f"({len(batch)}, ...)"
+                raise ValueError(f"model returned shape {out.shape} for {len(batch)} windows, expected {want}")
+            for (i, s, _), p in zip(batch, out):
+                n = min(window, len(inputs[i]) - s)  # real (unpadded) frames in this window
+                if sums[i] is None:
+                    sums[i] = np.zeros((len(inputs[i]),) + (p.shape[1:] if per_frame else p.shape))
+                w = weights[:n].reshape((n,) + (1,) * (sums[i].ndim - 1))  # (n, 1, ...)
+                sums[i][s:s + n] += w * (p[:n] if per_frame else p[None])
+                norms[i][s:s + n] += weights[:n]
+    return [acc / norm.reshape((-1,) + (1,) * (acc.ndim - 1)) for acc, norm in zip(sums, norms)]
 
 
-def predict_views(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = False,
-                  batch_size: int = 64, inputs: Seq | None = None, skeleton: Skeleton = H36M,
-                  progress: bool = False, blend: str = "uniform") -> list[np.ndarray]:
+# ----------------------------------------------------------------------------- 3D poses
+def _lift_fn(model, flip_test: bool, skeleton: Skeleton):
+    """(B, T, 17, 3) -> (B, T, 17, 3) by ``model.lift``, optionally flip-averaged."""
+    def fn(x):
+        pred = model.lift(x)
+        if pred.shape != x.shape:
+            raise ValueError(f"predict: model.lift returned shape {tuple(pred.shape)}, expected {tuple(x.shape)}")
+        if flip_test:
+            pred = 0.5 * (pred + skeleton.flip(model.lift(skeleton.flip(x))))
+        return pred
+    return fn
+
+
+def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | None = None,
+                   flip_test: bool = False, batch_size: int = BATCH_SIZE, skeleton: Skeleton = H36M,
+                   progress: bool = False, blend: str = BLEND) -> list[np.ndarray]:
+    """Lift whole sequences of lifter input (each (T, 17, 3)) -> list of (T, 17, 3) float32 metres.
+
+    Windows of ``window`` frames every ``stride`` frames (default ``window``), batched
+    across sequences, in eval mode; overlapping predictions of a frame are blended
+    (``blend_weights``).
+    """
+    with eval_mode(model):
+        out = map_windows(_lift_fn(model, flip_test, skeleton), inputs, window, stride, per_frame=True,
+                          batch_size=batch_size, blend=blend, device=model_device(model), progress=progress,
+                          desc="lift")
+    return [p.astype(np.float32) for p in out]
+
+
+def predict_views(model, views: Seq, window: int = WINDOW, stride: int | None = None, flip_test: bool = False,
+                  batch_size: int = BATCH_SIZE, inputs: Seq | None = None, skeleton: Skeleton = H36M,
+                  progress: bool = False, blend: str = BLEND) -> list[np.ndarray]:
     """Lift every ``View`` -> list of (T, 17, 3) root-relative camera-frame poses, metres.
 
     ``inputs`` optionally replaces the views' own 2D (e.g. corrupted lifter inputs, one
-    (T, 17, 3) array per view, already screen-normalised).
+    (T, 17, 3) array per view, already encoded).
     """
     if inputs is None:
         inputs = [view_to_input(v) for v in views]
@@ -186,8 +289,30 @@ def predict_views(model, views: Seq, window: int = 27, stride: int | None = None
                           batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend)
 
 
-@torch.no_grad()
-def embed_windows(model, inputs: Seq, labels: Seq, window: int = 27, batch_size: int = 64,
+# ----------------------------------------------------------------------------- embeddings
+def encode_windows(model, windows, batch_size: int = BATCH_SIZE, flip_test: bool = False,
+                   skeleton: Skeleton = H36M) -> np.ndarray:
+    """Motion embeddings (N, D) float32, L2-normalised, of N equal-length windows (N, T, 17, 3).
+
+    In eval mode, in batches. With ``flip_test`` the embeddings of each window and its
+    mirror image are summed and renormalised.
+    """
+    wins = [np.asarray(w, dtype=np.float32) for w in windows]
+    if not wins:
+        return np.zeros((0, 0), np.float32)
+    device = model_device(model)
+    embs = []
+    with eval_mode(model):
+        for batch in _batches(wins, batch_size):
+            x = torch.from_numpy(np.stack(batch)).to(device)  # (B, T, 17, 3)
+            e = model.encode_motion(x)  # (B, D)
+            if flip_test:
+                e = e + model.encode_motion(skeleton.flip(x))
+            embs.append(torch.nn.functional.normalize(e.float(), dim=-1).cpu())
+    return torch.cat(embs).numpy()
+
+
+def embed_windows(model, inputs: Seq, labels: Seq, window: int = WINDOW, batch_size: int = BATCH_SIZE,
                   flip_test: bool = False, skeleton: Skeleton = H36M):
     """Motion embeddings of non-overlapping windows, each with its majority frame label.
 
@@ -196,36 +321,28 @@ def embed_windows(model, inputs: Seq, labels: Seq, window: int = 27, batch_size:
         labels: per-frame label ids, one (T,) array per sequence (-1 = unlabelled).
     Returns:
         ``(emb (N, D) float32 L2-normalised, label (N,) int64, seq (N,) int64, start (N,) int64)``.
-        Windows whose frames are all unlabelled are skipped. With ``flip_test`` the
-        embeddings of the input and its mirror image are averaged and renormalised.
+        Windows whose frames are all unlabelled are skipped (``encode_windows`` for ``flip_test``).
     """
     inputs = [_check_input(x, i) for i, x in enumerate(inputs)]
     if len(labels) != len(inputs):
         raise ValueError(f"embed_windows: {len(labels)} label arrays for {len(inputs)} inputs")
-    device = model_device(model)
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
     meta, wins = [], []
-    for i, s, w in _windows(inputs, window, window):
-        lab = np.asarray(labels[i])[s:s + window]
-        lab = lab[lab >= 0]
-        if lab.size == 0:
+    for i, s, w in cut_windows(inputs, window, window):
+        lab = majority_label(np.asarray(labels[i])[s:s + window])
+        if lab < 0:
             continue
-        meta.append((int(np.bincount(lab).argmax()), i, s))
+        meta.append((lab, i, s))
         wins.append(w)
-    embs = []
-    try:
-        for batch in _batches(wins, batch_size):
-            x = torch.from_numpy(np.stack(batch)).to(device)  # (B, window, 17, 3)
-            e = model.encode_motion(x)
-            if flip_test:
-                e = e + model.encode_motion(skeleton.flip(x))
-            embs.append(torch.nn.functional.normalize(e.float(), dim=-1).cpu())
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-    if not embs:
+    if not wins:
         return (np.zeros((0, 0), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    emb = encode_windows(model, wins, batch_size=batch_size, flip_test=flip_test, skeleton=skeleton)
     m = np.array(meta, dtype=np.int64).reshape(-1, 3)
-    return torch.cat(embs).numpy(), m[:, 0], m[:, 1], m[:, 2]
+    return emb, m[:, 0], m[:, 1], m[:, 2]
+
+
+def top_k(probs, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(..., V) scores -> (ids (..., k) int64, scores (..., k)), best first (lower id first on ties)."""
+    probs = np.asarray(probs)
+    k = min(int(k), probs.shape[-1])
+    ids = np.argsort(-probs, axis=-1, kind="stable")[..., :k]
+    return ids.astype(np.int64), np.take_along_axis(probs, ids, axis=-1)

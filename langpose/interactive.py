@@ -18,6 +18,9 @@ from typing import Sequence as Seq
 import numpy as np
 import torch
 
+from langpose.data.registry import load_views
+from langpose.inference import (encode_windows, eval_mode, majority_label, model_device, predict_arrays, top_k,
+                                view_target, view_to_input, window_starts)
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
@@ -76,38 +79,25 @@ def occlude_input(x2d, joints: Seq[int], frames: Seq[int] | slice | None = None)
     return x, visible
 
 
-def _device(model) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return torch.device("cpu")
-
-
-@torch.no_grad()
 def lift_clip(model, x2d) -> np.ndarray:
-    """Lift one (T, 17, 3) input with ``model.lift`` -> (T, 17, 3) float32 metres (camera frame, root-relative)."""
-    x = torch.from_numpy(_to_np(x2d, "x2d")).to(_device(model))[None]  # (1, T, J, 3)
-    if hasattr(model, "eval"):
-        model.eval()
-    return model.lift(x)[0].float().cpu().numpy()
+    """Lift one (T, 17, 3) input as one window -> (T, 17, 3) float32 metres (camera frame, root-relative)."""
+    x = _to_np(x2d, "x2d")
+    return predict_arrays(model, [x], window=len(x))[0]
 
 
-@torch.no_grad()
 def top_actions(model, x2d, k: int = 5, labels: Seq[str] | None = None) -> list[tuple[str, float]]:
     """The model's ``k`` most probable actions for a (T, 17, 3) clip, as (label text, probability).
 
     Over the model's stored vocabulary (``model.vocab``) or the given ``labels``.
     """
-    x = torch.from_numpy(_to_np(x2d, "x2d")).to(_device(model))[None]  # (1, T, J, 3)
-    if hasattr(model, "eval"):
-        model.eval()
-    probs = model.classify(x, labels=list(labels) if labels is not None else None)[0].float().cpu()  # (V,)
+    x = torch.from_numpy(_to_np(x2d, "x2d")).to(model_device(model))[None]  # (1, T, J, 3)
+    with eval_mode(model):
+        probs = model.classify(x, labels=list(labels) if labels is not None else None)[0].float().cpu()  # (V,)
     names = list(labels) if labels is not None else list(getattr(model, "vocab", []))
     if len(names) != probs.shape[0]:
         raise ValueError(f"top_actions: {probs.shape[0]} probabilities for {len(names)} label texts")
-    k = max(1, min(int(k), len(names)))
-    p, i = probs.topk(k)
-    return [(names[j], float(q)) for q, j in zip(p.tolist(), i.tolist())]
+    ids, p = top_k(probs.numpy(), max(1, int(k)))
+    return [(names[j], float(q)) for q, j in zip(p.tolist(), ids.tolist())]
 
 
 def occlude(model, x2d, parts: Seq[str] | str | None = None, joints: Seq[int | str] | None = None,
@@ -140,22 +130,15 @@ def joint_shift_mm(pose_a, pose_b) -> np.ndarray:
     return 1000.0 * np.linalg.norm(a - b, axis=-1).mean(axis=0)
 
 
-@torch.no_grad()
 def embed_clips(model, clips: Seq, batch_size: int = 64) -> np.ndarray:
-    """Motion embeddings (N, D) float32 of clips (dicts with ``x2d`` of equal length T, or arrays)."""
+    """Motion embeddings (N, D) float32 of clips (dicts with ``x2d`` of equal length T, or arrays),
+    L2-normalised (``langpose.inference.encode_windows``)."""
     xs = [_to_np(c["x2d"] if isinstance(c, dict) else c, f"clips[{i}].x2d") for i, c in enumerate(clips)]
     if not xs:
         raise ValueError("embed_clips: no clips")
     if len({x.shape for x in xs}) != 1:
         raise ValueError(f"embed_clips: clips differ in length: {sorted({x.shape[0] for x in xs})}")
-    if hasattr(model, "eval"):
-        model.eval()
-    dev = _device(model)
-    out = []
-    for s in range(0, len(xs), batch_size):
-        x = torch.from_numpy(np.stack(xs[s:s + batch_size])).to(dev)  # (B, T, J, 3)
-        out.append(torch.nn.functional.normalize(model.encode_motion(x).float(), dim=-1).cpu())
-    return torch.cat(out).numpy()
+    return encode_windows(model, xs, batch_size=batch_size)
 
 
 def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k: int = 5, model=None,
@@ -203,27 +186,22 @@ def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k:
 def clips_from_views(views: Seq, window: int = 27, per_view: int = 1, stride: int | None = None) -> list[dict]:
     """Cut fixed-length clips from ``View``s: ``{"name", "x2d" (window,17,3), "y3d", "label", "vocab", "view", "start"}``.
 
-    ``y3d`` is root-relative camera-frame metres (None when the view has no 3D);
-    ``label`` the majority frame label (-1 if none). Views shorter than ``window`` are skipped.
+    The first ``per_view`` windows of each view (``langpose.inference.window_starts``; stride
+    defaults to the window), encoded by ``view_to_input``. ``y3d`` is root-relative
+    camera-frame metres (None when the view has no 3D); ``label`` the majority frame label
+    (-1 if none). Views shorter than ``window`` are skipped.
     """
-    from langpose.inference import view_target, view_to_input
-
     if window < 1:
         raise ValueError(f"window: expected >= 1, got {window}")
-    stride = stride or window
     clips = []
     for vi, v in enumerate(views):
         if len(v) < window:
             continue
         x = view_to_input(v)
         y = view_target(v) if v.joints3d is not None else None
-        for n, s in enumerate(range(0, len(v) - window + 1, stride)):
-            if n >= per_view:
-                break
-            lab = np.asarray(v.labels)[s:s + window]
-            lab = lab[lab >= 0]
+        for s in window_starts(len(v), window, stride or None)[:per_view]:
             clips.append({"name": f"{v.name}@{s}", "x2d": x[s:s + window], "y3d": None if y is None else y[s:s + window],
-                          "label": int(np.bincount(lab).argmax()) if lab.size else -1, "vocab": tuple(v.vocab),
+                          "label": majority_label(np.asarray(v.labels)[s:s + window]), "vocab": tuple(v.vocab),
                           "view": vi, "start": s})
     return clips
 
@@ -295,12 +273,9 @@ def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, de
 
 
 def demo_views(quick: bool = True, seed: int = 0, split: str = "test", data_dir=None, max_views: int | None = None):
-    """Camera views of a split of the synthetic set (quick or full config), at most ``max_views``."""
-    from langpose.data.synthetic import SyntheticConfig
-    from langpose.evaluate import synthetic_test_views
-
-    views = synthetic_test_views(SyntheticConfig.quick() if quick else SyntheticConfig(), data_dir=data_dir,
-                                 split=split, seed=seed)
+    """Camera views of a split of the synthetic set (quick or full config), at most ``max_views``
+    (``langpose.data.registry.load_views``)."""
+    views = load_views("synthetic", split, data_dir, seed=seed, quick=quick)
     return views if max_views is None else views[:max_views]
 
 

@@ -34,18 +34,19 @@ the outputs have one row per input frame. ``--no-resample`` lifts the frames as 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from langpose.atomic import atomic_write
+from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, WINDOW, blend_weights, eval_mode, map_windows, model_device,
+                                predict_arrays, top_k, view_to_input)
+from langpose.skeleton import H36M
 
 __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
            "action_segments", "resample_time", "resample_x2d", "lift_file", "main", "MODEL_FPS"]
 
-BLENDS = ("cosine", "linear", "uniform")
 MAX_PRINTED_SEGMENTS = 20
 MODEL_FPS = 50.0
 """Frame rate of every langpose training set (the model's time scale)."""
@@ -91,39 +92,6 @@ def resample_x2d(x2d, src_fps: float, dst_fps: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- windows
-def blend_weights(window: int, stride: int, kind: str = "cosine") -> np.ndarray:
-    """Per-frame weights (window,) of one window's prediction where windows overlap.
-
-    The overlap ``o = window - stride`` frames at each end ramp up / down (``linear``:
-    ``(k + 1) / (o + 1)``; ``cosine``: ``0.5 - 0.5 cos(pi (k + 1) / (o + 1))``), the middle
-    is 1; ``uniform`` is all ones (plain averaging). Weights are > 0 everywhere, so a frame
-    covered by a single window gets that window's prediction exactly.
-    """
-    if window < 1 or stride < 1:
-        raise ValueError(f"blend_weights: window and stride must be >= 1, got {window}, {stride}")
-    if kind not in BLENDS:
-        raise ValueError(f"blend: expected one of {BLENDS}, got {kind!r}")
-    k = np.arange(window, dtype=np.float64)
-    o = max(window - stride, 0)
-    if kind == "uniform" or o == 0:
-        return np.ones(window)
-    r = np.minimum(np.minimum(k + 1, window - k) / (o + 1), 1.0)  # (window,) in (0, 1]
-    return r if kind == "linear" else 0.5 - 0.5 * np.cos(np.pi * r)
-
-
-@contextlib.contextmanager
-def _eval_mode(model):
-    """The model in eval mode (no dropout) for the block; its training flag restored after."""
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        yield
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-
-
 def _check_x2d(x2d) -> np.ndarray:
     x = np.asarray(x2d, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (17, 3) or len(x) == 0:
@@ -134,58 +102,8 @@ def _check_x2d(x2d) -> np.ndarray:
     return x
 
 
-def _windows(x: np.ndarray, window: int, stride: int | None):
-    """(starts, padded input): windows covering every frame; T < window padded by edge replication."""
-    from langpose.inference import window_starts
-
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    stride = max(1, window // 2) if stride is None else stride
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1, got {stride}")
-    T = len(x)
-    if T < window:
-        x = np.concatenate([x, np.repeat(x[-1:], window - T, axis=0)], axis=0)  # (window, 17, 3)
-    return window_starts(T, window, stride), x, stride
-
-
-def _blend(model_fn, x2d, window: int, stride: int | None, batch_size: int, blend: str, out_shape,
-           device) -> np.ndarray:
-    """Run ``model_fn`` over the windows of ``x2d`` and blend: -> (T, *out_shape) float64.
-
-    ``model_fn`` maps a (B, window, 17, 3) tensor to (B, window, *out_shape) (one output
-    per frame) or (B, *out_shape) (one per window, given to all its frames).
-    """
-    import torch
-
-    x = _check_x2d(x2d)
-    T = len(x)
-    starts, xp, stride = _windows(x, window, stride)
-    w = blend_weights(window, stride, blend)  # (window,)
-    out_shape = tuple(out_shape)
-    acc = np.zeros((T,) + out_shape)
-    norm = np.zeros(T)
-    with torch.no_grad():
-        for b in range(0, len(starts), batch_size):
-            chunk = starts[b:b + batch_size]
-            batch = torch.from_numpy(np.stack([xp[s:s + window] for s in chunk])).to(device)  # (B, window, 17, 3)
-            pred = model_fn(batch).detach().cpu().double().numpy()
-            for s, p in zip(chunk, pred):
-                n = min(window, T - s)  # real (unpadded) frames in this window
-                wn = w[:n].reshape((n,) + (1,) * len(out_shape))
-                if p.shape == (window,) + out_shape:  # per frame
-                    acc[s:s + n] += wn * p[:n]
-                elif p.shape == out_shape:  # per window
-                    acc[s:s + n] += wn * p[None]
-                else:
-                    raise ValueError(f"model returned shape {p.shape} per window, expected "
-                                     f"{(window,) + out_shape} or {out_shape}")
-                norm[s:s + n] += w[:n]
-    return acc / norm.reshape((T,) + (1,) * len(out_shape))
-
-
-def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = 64,
-                  flip: bool = False, blend: str = "cosine") -> np.ndarray:
+def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = BATCH_SIZE,
+                  flip: bool = False, blend: str = BLEND) -> np.ndarray:
     """Lift a whole sequence by sliding windows: (T, 17, 3) normalised 2D -> (T, 17, 3) numpy.
 
     Args:
@@ -193,35 +111,26 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
         x2d: (T, 17, 3) screen-normalised x, y (``x/w*2-1, y/w*2-h/w``) and confidence
             (0 = masked, x = y = 0), any T >= 1.
         window: frames per model call (the model's training window).
-        stride: frames between window starts (default ``window // 2``); the last window
-            ends on the last frame; T < window is padded by repeating the last frame.
+        stride: frames between window starts (default ``window``: no overlap); the last
+            window ends on the last frame; T < window is padded by repeating the last frame.
         flip: average with the mirrored input's mirrored prediction (``Skeleton.flip``).
         blend: overlap weights, see ``blend_weights``.
     Returns:
         (T, 17, 3) float32 root-relative 3D poses, metres, camera frame.
+    Windows, batching, blending and the flip test are ``langpose.inference.predict_arrays``'.
     """
-    from langpose.inference import model_device
-    from langpose.skeleton import H36M
-
-    def fn(x):
-        pred = model.lift(x)
-        if flip:
-            pred = 0.5 * (pred + H36M.flip(model.lift(H36M.flip(x))))
-        return pred
-
-    with _eval_mode(model):
-        return _blend(fn, x2d, window, stride, batch_size, blend, (17, 3), model_device(model)).astype(np.float32)
+    return predict_arrays(model, [_check_x2d(x2d)], window=window, stride=stride, flip_test=flip,
+                          batch_size=batch_size, skeleton=H36M, blend=blend)[0]
 
 
-def classify_sequence(model, x2d, window: int, stride: int | None = None, labels=None, batch_size: int = 64,
-                      blend: str = "cosine") -> np.ndarray:
-    """Per-frame action probabilities (T, V): each window's ``model.classify`` blended per frame.
+def classify_sequence(model, x2d, window: int, stride: int | None = None, labels=None,
+                      batch_size: int = BATCH_SIZE, blend: str = BLEND) -> np.ndarray:
+    """Per-frame action probabilities (T, V): each window's ``model.classify`` blended per frame
+    (``langpose.inference.map_windows``, the same windows as ``lift_sequence``).
 
     Over the model's stored vocabulary (``model.vocab``, V texts) or over ``labels``
     (texts, encoded by the model's text encoder). Rows sum to 1.
     """
-    from langpose.inference import model_device
-
     labels = list(labels) if labels else None
     V = len(labels) if labels else len(getattr(model, "vocab", []) or [])
     if V == 0:
@@ -230,28 +139,26 @@ def classify_sequence(model, x2d, window: int, stride: int | None = None, labels
     def fn(batch):
         return model.classify(batch, labels) if labels else model.classify(batch)
 
-    with _eval_mode(model):
-        probs = _blend(fn, x2d, window, stride, batch_size, blend, (V,), model_device(model))
+    with eval_mode(model):
+        probs = map_windows(fn, [_check_x2d(x2d)], window, stride, per_frame=False, batch_size=batch_size,
+                            blend=blend, device=model_device(model))[0]  # (T, V)
     return (probs / probs.sum(-1, keepdims=True)).astype(np.float32)
 
 
 def model_window(model) -> int:
     """The frame count a model was trained on: its training config's ``data.window``, else
-    ``config.max_frames``, else 27."""
+    ``config.max_frames``, else ``langpose.inference.WINDOW`` (27)."""
     tc = getattr(model, "train_config", None)
     w = getattr(getattr(tc, "data", None), "window", None)
     if w is None:
         w = getattr(getattr(model, "config", None), "max_frames", None)
-    return int(w) if w else 27
+    return int(w) if w else WINDOW
 
 
 # ---------------------------------------------------------------------------- actions
 def top_actions(probs: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """(T, V) probabilities -> (ids (T, k) int64, probs (T, k)), most likely first."""
-    probs = np.asarray(probs)
-    k = min(k, probs.shape[-1])
-    ids = np.argsort(-probs, axis=-1, kind="stable")[:, :k]
-    return ids.astype(np.int64), np.take_along_axis(probs, ids, axis=-1)
+    """(T, V) probabilities -> (ids (T, k) int64, probs (T, k)), most likely first (``inference.top_k``)."""
+    return top_k(probs, k)
 
 
 def action_segments(top1: np.ndarray, probs: np.ndarray, vocab, fps: float = 50.0) -> list[dict]:

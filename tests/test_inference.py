@@ -39,7 +39,7 @@ def test_window_starts_cover_and_end_on_last_frame():
 def test_overlap_averaging_hand_computed():
     # T=5, window=3, stride=1: windows start at 0, 1, 2. Frame f sits at position f - s in
     # window s, so the averages are 0, (1+0)/2, (2+1+0)/3, (2+1)/2, 2.
-    out = predict_arrays(PositionModel(), [np.zeros((5, 17, 3))], window=3, stride=1)[0]
+    out = predict_arrays(PositionModel(), [np.zeros((5, 17, 3))], window=3, stride=1, blend="uniform")[0]
     assert out.shape == (5, 17, 3)
     np.testing.assert_allclose(out[:, 0, 0], [0.0, 0.5, 1.0, 1.5, 2.0])
 
@@ -92,3 +92,27 @@ def test_blended_overlap_matches_lift_sequence():
     assert out[2, 0, 0] == pytest.approx((w[2] * 2 + w[0] * 0) / (w[2] + w[0]))
     ref = lift_sequence(PositionModel(), x, window=4, stride=2, blend="linear")
     np.testing.assert_allclose(out, ref, atol=1e-6)
+
+
+def test_missing_joints_give_the_same_input_in_training_and_at_inference():
+    from langpose.data.windows import WindowDataset
+    from langpose.inference import cut_windows
+
+    rng = np.random.default_rng(2)
+    T = 10
+    kp = np.concatenate([rng.uniform(50, 950, (T, 17, 2)), np.ones((T, 17, 1))], -1)
+    kp[2, [3, 13], 2] = 0.0  # missing joints keep their (meaningless) pixel coordinates
+    kp[7:, 16, 2] = 0.0
+    v = View(name="v", subject="S1", camera="c", keypoints2d=kp, width=1000, height=1002,
+             joints3d=rng.normal(size=(T, 17, 3)), labels=np.zeros(T, np.int64), vocab=("a",))
+    x = view_to_input(v)  # what evaluation and `langpose lift` feed the model
+    np.testing.assert_array_equal(x[2, [3, 13]], 0.0)  # (0, 0, 0): the corruption convention
+    np.testing.assert_array_equal(x[7:, 16], 0.0)
+    ds = WindowDataset([v], window=4, stride=3)  # no corruption, no flip: the clean training input
+    windows = list(cut_windows([x], window=4, stride=3))
+    assert len(ds) == len(windows) == 3  # starts 0, 3, 6
+    for i, (_, s, w) in enumerate(windows):
+        item = ds[i]
+        assert int(item["start"]) == s
+        np.testing.assert_array_equal(item["x2d"].numpy(), w)
+        np.testing.assert_array_equal(item["x2d"].numpy(), x[s:s + 4])

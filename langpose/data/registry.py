@@ -3,7 +3,9 @@
 Datasets (``DATASETS``):
 
 - ``"synthetic"``: langpose's generated action-labelled motion (``data_root`` = cache folder,
-  optional; keyword arguments are ``SyntheticConfig`` fields); splits train/val/test.
+  optional; keyword arguments are ``SyntheticConfig`` fields, ``quick=True`` starts from
+  ``SyntheticConfig.quick()``, or ``config=`` gives the whole config); splits train/val/test.
+  This is the one way the package loads synthetic views.
 - ``"deepmimic"``: the 15 DeepMimic clips shipped with pybullet (no splits: every split
   returns all clips).
 - ``"amass_babel"``: AMASS motion with BABEL labels (splits train/val). ``data_root``
@@ -63,7 +65,11 @@ def load_sequences(dataset: str, split: str = "train", data_root=None, **kw) -> 
                          f"(sequence datasets: {', '.join(SEQUENCE_DATASETS)})")
     if dataset == "synthetic":
         from langpose.data.synthetic import SyntheticConfig, load_or_generate
-        cfg = kw.pop("config", None) or SyntheticConfig(**kw)
+        cfg, quick = kw.pop("config", None), bool(kw.pop("quick", False))
+        if cfg is not None and (kw or quick):
+            raise ValueError(f"synthetic: give config= or SyntheticConfig fields/quick=, not both (got {sorted(kw)})")
+        if cfg is None:
+            cfg = SyntheticConfig.quick(**kw) if quick else SyntheticConfig(**kw)
         return load_or_generate(cfg, data_dir=data_root, split=split)
     if dataset == "deepmimic":
         from langpose.data.deepmimic import load_clips

@@ -1,16 +1,18 @@
 """Fixed-length training windows over ``View``s, with on-the-fly seeded corruption.
 
-Windowing rules:
+Windowing rules (those of the prediction engine, ``langpose.inference``):
 
 - windows of ``window`` frames start every ``stride`` frames (default: ``window``, no
-  overlap); a final window is added flush with the end so no frame is left out;
+  overlap); a final window is added flush with the end so no frame is left out
+  (``window_starts``);
 - a view shorter than ``window`` gives one window, padded at the end by repeating its
-  last frame (edge replication); padded frames have ``frame_labels`` -1 and
-  ``padded`` True;
+  last frame (edge replication, ``window_frames``); padded frames have ``frame_labels``
+  -1 and ``padded`` True;
 - a window longer than *every* view is an error (ValueError).
 
-Items (see the interface contracts): ``x2d`` (T, 17, 3) float32, screen-normalised
-x, y (``langpose.camera.normalize_screen``) and confidence, corrupted per item;
+Items (see the interface contracts): ``x2d`` (T, 17, 3) float32, the lifter input of
+``langpose.inference.view_to_input`` (the one encoding used at inference too: screen-
+normalised x, y and confidence; missing joints (0, 0, 0)), corrupted per item;
 ``y3d`` (T, 17, 3) float32 root-relative camera-frame metres (zeros if unknown);
 ``label`` int64 (majority frame label, -1 if none); ``frame_labels`` (T,) int64;
 ``visible`` (T, 17) bool; ``index`` (view index); ``start`` (first frame);
@@ -28,7 +30,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from langpose.camera import normalize_screen
+from langpose.inference import WINDOW, majority_label, view_target, view_to_input, window_frames, window_starts
 from langpose.skeleton import H36M, Skeleton
 
 
@@ -48,7 +50,7 @@ def mirror_label_map(vocab) -> np.ndarray:
 class WindowDataset(Dataset):
     """Fixed-length windows over ``views`` (a torch Dataset; see the module docstring)."""
 
-    def __init__(self, views, window: int = 27, stride: int | None = None, corruption=None, seed: int = 0,
+    def __init__(self, views, window: int = WINDOW, stride: int | None = None, corruption=None, seed: int = 0,
                  flip: bool = False, skeleton: Skeleton = H36M):
         views = list(views)
         if not views:
@@ -74,17 +76,12 @@ class WindowDataset(Dataset):
         self._mirror = torch.from_numpy(mirror_label_map(self.vocab))
         self._x2d, self._y3d, self._labels, items = [], [], [], []
         for vi, v in enumerate(views):
-            xy = normalize_screen(v.keypoints2d[:, :, :2], v.width, v.height)  # (T, 17, 2)
-            self._x2d.append(torch.from_numpy(np.concatenate([xy, v.keypoints2d[:, :, 2:]], -1).astype(np.float32)))
-            y = np.zeros_like(v.keypoints2d) if v.joints3d is None else v.joints3d - v.joints3d[:, :1]
-            self._y3d.append(torch.from_numpy(np.asarray(y, dtype=np.float32)))
+            self._x2d.append(torch.from_numpy(view_to_input(v)))  # (T, 17, 3)
+            y = np.zeros(v.keypoints2d.shape, np.float32) if v.joints3d is None else view_target(v)  # (T, 17, 3)
+            self._y3d.append(torch.from_numpy(y))
             remap = np.array([pos[t] for t in v.vocab] + [-1], dtype=np.int64)  # index -1 -> -1
             self._labels.append(torch.from_numpy(remap[v.labels]))
-            L = len(v)
-            starts = list(range(0, max(L - window, 0) + 1, stride))
-            if L > window and starts[-1] != L - window:
-                starts.append(L - window)
-            items += [(vi, s) for s in starts]
+            items += [(vi, s) for s in window_starts(len(v), window, stride)]
         self._items = np.array(items, dtype=np.int64)  # (N, 2): view index, start frame
 
     def __len__(self) -> int:
@@ -110,9 +107,7 @@ class WindowDataset(Dataset):
             raise IndexError(f"WindowDataset: index {idx} out of range for {len(self)} windows")
         idx = idx % len(self)
         vi, start = (int(v) for v in self._items[idx])
-        T = self.window
-        frames = torch.arange(start, start + T).clamp(max=len(self.views[vi]) - 1)  # edge replication
-        padded = torch.arange(start, start + T) >= len(self.views[vi])
+        frames, padded = (torch.from_numpy(a) for a in window_frames(len(self.views[vi]), start, self.window))
         x2d = self._x2d[vi][frames].clone()
         y3d = self._y3d[vi][frames].clone()
         frame_labels = self._labels[vi][frames].masked_fill(padded, -1)
@@ -125,8 +120,7 @@ class WindowDataset(Dataset):
             x2d, visible = self.corruption(x2d, g)
         else:
             visible = x2d[..., 2] > 0
-        valid = frame_labels[frame_labels >= 0]
-        label = torch.bincount(valid).argmax() if valid.numel() else torch.tensor(-1)
-        return {"x2d": x2d, "y3d": y3d, "label": label.to(torch.int64), "frame_labels": frame_labels,
+        label = torch.tensor(majority_label(frame_labels.numpy()), dtype=torch.int64)
+        return {"x2d": x2d, "y3d": y3d, "label": label, "frame_labels": frame_labels,
                 "visible": visible, "index": torch.tensor(vi, dtype=torch.int64),
                 "start": torch.tensor(start, dtype=torch.int64), "padded": padded}
