@@ -345,3 +345,64 @@ def test_block_residual_fused_paths_match_the_plain_formula():
     stochastic.load_state_dict(blk.state_dict())
     assert torch.allclose(stochastic.eval()(z), ref, atol=1e-5)  # eval: dropout off, residual path
     assert not torch.allclose(stochastic.train()(z), ref, atol=1e-3)  # train: dropout/drop path act
+
+
+# ----------------------------------------------------------------------------- issue 10: input and output checks
+def test_lift_accepts_numpy_and_any_float_dtype():
+    """The README tour: ``model.lift(x2d)`` on numpy's default float64 works, same result as float32."""
+    np = pytest.importorskip("numpy")
+    m = _tiny()
+    x = _x2d()
+    ref = m.lift(x)
+    assert torch.allclose(m.lift(x.numpy().astype(np.float64)), ref, atol=1e-6)
+    assert torch.allclose(m.lift(x.double()), ref, atol=1e-6)
+    assert torch.allclose(m.lift(x.half()), m.lift(x.half().float()), atol=1e-6)
+    assert m.encode_motion(x.numpy().astype(np.float64)).shape == (2, m.cfg.embed_dim)
+    with pytest.raises(ValueError, match="floating-point"):
+        m.lift(x.numpy().astype(np.int64))
+    with pytest.raises(ValueError, match=r"x2d has finite values up to 1e\+308, beyond the range of torch.float32"):
+        m.lift(np.full((1, 3, 17, 3), 1e308))
+
+
+def test_inf_input_is_rejected_and_long_clips_name_lift_sequence():
+    m = _tiny()
+    x = _x2d()
+    x[0, 1, 2, 0] = float("inf")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        m.lift(x)
+    with pytest.raises(ValueError, match=r"T=40 frames, more than max_frames=27 \(this model's window is 27 frames\)"
+                                         r".*lift_sequence\(model, clip, window=27\)"):
+        m.lift(_x2d(T=40))
+
+
+def test_non_finite_output_is_an_error_that_names_the_cause():
+    m = _tiny()
+    huge = _x2d()
+    huge[..., :2] *= 1e30  # finite float32, but the model overflows
+    with pytest.raises(ValueError, match=r"lift: the model's output holds NaN or inf: the input's largest \|x\|, "
+                                         r"\|y\| is 4.1e\+30"):
+        m.lift(huge)
+    with torch.no_grad():
+        m.pose_head.out.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"weights hold NaN or inf \(pose_head.out.weight"):
+        m.lift(_x2d())
+
+
+def test_all_hidden_input_warns():
+    from langpose.models.langpose_model import AllHiddenWarning
+
+    m = _tiny()
+    x = _x2d()
+    x[..., 2] = 0
+    with pytest.warns(AllHiddenWarning, match="every joint of every frame has confidence 0"):
+        m.lift(x)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.lift(_x2d())  # some joints visible: no warning
+
+
+def test_classify_without_vocabulary_says_why():
+    with pytest.raises(ValueError, match=r"no vocabulary stored \(a model trained without alignment"):
+        _tiny().classify(_x2d())

@@ -31,6 +31,7 @@ wrapped forward (no ``find_unused_parameters`` needed).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import torch
@@ -40,7 +41,14 @@ from langpose.models.config import ModelConfig, as_model_config
 from langpose.models.dstformer import DSTformer
 from langpose.models.heads import MotionHead, PoseHead, TextProjection
 
-__all__ = ["LangPoseModel", "check_x2d"]
+__all__ = ["LangPoseModel", "check_x2d", "check_output", "as_x2d", "AllHiddenWarning"]
+
+HUGE_INPUT = 1e3
+"""|x|, |y| beyond this is far outside the screen-normalised range (about [-1, 1])."""
+
+
+class AllHiddenWarning(RuntimeWarning):
+    """Every joint of every frame of the input has confidence 0: the output is a guess without evidence."""
 
 
 def check_x2d(x2d, num_joints: int = 17, in_channels: int = 3, max_frames: int | None = None) -> None:
@@ -54,9 +62,56 @@ def check_x2d(x2d, num_joints: int = 17, in_channels: int = 3, max_frames: int |
     if not x2d.is_floating_point():
         raise ValueError(f"x2d: expected a floating-point tensor, got dtype {x2d.dtype}")
     if max_frames is not None and x2d.shape[1] > max_frames:
-        raise ValueError(f"x2d has T={x2d.shape[1]} frames, more than max_frames={max_frames} of this model")
-    if torch.isnan(x2d).any():
-        raise ValueError("x2d contains NaN values; mark missing joints with confidence 0 and x, y = 0")
+        raise ValueError(f"x2d has T={x2d.shape[1]} frames, more than max_frames={max_frames} (this model's window "
+                         f"is {max_frames} frames); lift a longer clip (T, {num_joints}, {in_channels}) in windows with "
+                         f"langpose.lift.lift_sequence(model, clip, window={max_frames})")
+    hidden = (x2d[..., 2] <= 0).all() if in_channels >= 3 else torch.zeros((), dtype=torch.bool, device=x2d.device)
+    nonfinite, hidden = torch.stack([~torch.isfinite(x2d).all(), hidden]).tolist()  # one host sync
+    if nonfinite:
+        raise ValueError("x2d contains NaN or inf values; mark missing joints with confidence 0 and x, y = 0")
+    if hidden:
+        warnings.warn("x2d: every joint of every frame has confidence 0 (all hidden): the output is a guess "
+                      "without evidence", AllHiddenWarning, stacklevel=3)
+
+
+def as_x2d(x2d, like: torch.Tensor) -> torch.Tensor:
+    """Model input from a tensor, a numpy array or nested lists of any float dtype -> ``like``'s dtype and device.
+
+    Integer input is left as it is (``check_x2d`` rejects it: pixel coordinates or truncated
+    scores); finite values that do not fit ``like``'s dtype (1e308 into float32) are an error
+    instead of becoming inf.
+    """
+    if not isinstance(x2d, torch.Tensor):
+        try:
+            x2d = torch.as_tensor(x2d)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"x2d: expected an array (B, T, 17, 3) of numbers, got {type(x2d).__name__} "
+                             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    if x2d.is_floating_point() and x2d.dtype != like.dtype:
+        limit = torch.finfo(like.dtype).max
+        finite = x2d[torch.isfinite(x2d)]
+        if finite.numel() and float(finite.abs().max()) > limit:
+            raise ValueError(f"x2d has finite values up to {float(finite.abs().max()):.3g}, beyond the range of "
+                             f"{like.dtype} ({limit:.3g}); screen-normalised x, y lie about in [-1, 1]")
+        x2d = x2d.to(like.dtype)
+    return x2d.to(like.device)
+
+
+def check_output(model: nn.Module, x2d: torch.Tensor, out: torch.Tensor, what: str) -> torch.Tensor:
+    """``out`` if it is finite; else a ValueError that names the cause (NaN weights, a huge input, overflow)."""
+    if bool(torch.isfinite(out).all()):
+        return out
+    bad = [n for n, t in model.named_parameters() if not bool(torch.isfinite(t).all())]
+    xy = x2d[..., :2].abs()
+    big = float(xy.max()) if xy.numel() else 0.0
+    if bad:
+        cause = f"the model's weights hold NaN or inf ({bad[0]}{f' and {len(bad) - 1} more' if len(bad) > 1 else ''})"
+    elif big > HUGE_INPUT:
+        cause = (f"the input's largest |x|, |y| is {big:.3g}, far outside the screen-normalised range "
+                 f"(about [-1, 1]: x/w*2-1, y/w*2-h/w); are these pixels, or is the image size wrong?")
+    else:
+        cause = f"numerical overflow inside the model (input |x|, |y| <= {big:.3g})"
+    raise ValueError(f"{what}: the model's output holds NaN or inf: {cause}")
 
 
 class LangPoseModel(nn.Module):
@@ -99,12 +154,19 @@ class LangPoseModel(nn.Module):
         return out
 
     def lift(self, x2d: torch.Tensor) -> torch.Tensor:
-        """(B, T, 17, 3) 2D -> (B, T, 17, 3) 3D, metres, camera frame, root-relative."""
-        return self.forward(x2d, with_motion=False)["pose"]
+        """(B, T, 17, 3) 2D -> (B, T, 17, 3) 3D, metres, camera frame, root-relative.
+
+        ``x2d``: a tensor or numpy array of any float dtype (cast to the model's); T at most
+        ``config.max_frames`` (longer clips: ``langpose.lift.lift_sequence``). A non-finite
+        output is an error naming the cause; an all-hidden input warns (``AllHiddenWarning``).
+        """
+        x2d = as_x2d(x2d, self.logit_scale)
+        return check_output(self, x2d, self.forward(x2d, with_motion=False)["pose"], "lift")
 
     def encode_motion(self, x2d: torch.Tensor) -> torch.Tensor:
-        """(B, T, 17, 3) 2D -> (B, embed_dim) L2-normalised motion embedding."""
-        return self.forward(x2d, with_motion=True)["motion"]
+        """(B, T, 17, 3) 2D (tensor or numpy, any float dtype) -> (B, embed_dim) L2-normalised motion embedding."""
+        x2d = as_x2d(x2d, self.logit_scale)
+        return check_output(self, x2d, self.forward(x2d, with_motion=True)["motion"], "encode_motion")
 
     def encode_text(self, text_emb: torch.Tensor) -> torch.Tensor:
         """(V, embed_dim) text-encoder embeddings -> (V, embed_dim) projected, L2-normalised."""
@@ -160,9 +222,11 @@ class LangPoseModel(nn.Module):
             text_emb = encode(labels, encoder=self.cfg.text_encoder)
         else:
             if self.vocab_emb.shape[0] == 0:
-                raise ValueError("classify: no vocabulary stored; call set_vocab(texts, text_emb) or pass labels")
+                raise ValueError("classify: no vocabulary stored (a model trained without alignment, "
+                                 "loss.w_align=0, has none); call set_vocab(texts, text_emb) or pass labels")
             text_emb = self.vocab_emb
         text_emb = torch.as_tensor(text_emb).to(device=self.logit_scale.device, dtype=self.logit_scale.dtype)
         motion = self.encode_motion(x2d)                               # (B, D)
         text = self.encode_text(text_emb)                              # (V, D)
-        return (self.scale() * motion @ text.T).softmax(dim=-1)        # (B, V)
+        probs = (self.scale() * motion @ text.T).softmax(dim=-1)       # (B, V)
+        return check_output(self, torch.as_tensor(x2d), probs, "classify")
