@@ -268,3 +268,41 @@ def test_h36m_to_coco_round_trip(walk_px):
     assert np.allclose(h36m_to_coco(px), coco[..., :2])  # (T, 17, 2) works too
     with pytest.raises(ValueError, match=r"\(T, 17, 2\|3\)"):
         h36m_to_coco(np.zeros((3, 16, 2)))
+
+
+def test_unreadable_and_out_of_range_numpy_files(tmp_path):
+    """Issue 10 items 4-6: an empty .npy (EOFError in numpy), a truncated/corrupt file, and finite
+    but huge coordinates (1e30, 1e308: NaN poses or a float32 overflow later) are one clear error."""
+    (tmp_path / "empty.npy").write_bytes(b"")
+    with pytest.raises(KeypointFormatError, match=r"empty.npy: empty file \(0 bytes\)"):
+        load_keypoints(tmp_path / "empty.npy", width=W, height=H)
+    np.save(tmp_path / "ok.npy", np.ones((5, 17, 3)))
+    (tmp_path / "trunc.npy").write_bytes((tmp_path / "ok.npy").read_bytes()[:150])
+    with pytest.raises(KeypointFormatError, match="trunc.npy: cannot read as .npy/.npz"):
+        load_keypoints(tmp_path / "trunc.npy", width=W, height=H)
+    np.savez(tmp_path / "ok.npz", keypoints=np.ones((5, 17, 3)))
+    raw = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(KeypointFormatError, match="trunc.npz: "):
+        load_keypoints(tmp_path / "trunc.npz", width=W, height=H)
+    for scale in (1e30, 1e308):
+        kp = np.ones((5, 17, 3))
+        kp[2, 4, :2] = scale
+        np.save(tmp_path / "far.npy", kp)
+        with pytest.raises(KeypointFormatError, match=r"x, y must be pixel coordinates .*frame 2 joint 4"):
+            load_keypoints(tmp_path / "far.npy", width=W, height=H)
+    entries = coco_json(np.full((3, 17, 2), 50.0))
+    entries[1]["keypoints"][0] = 1e308
+    (tmp_path / "far.json").write_text(json.dumps(entries))
+    with pytest.raises(KeypointFormatError, match=r"entry 1 .*must be pixel coordinates .*keypoint 0 \(nose\)"):
+        load_keypoints(tmp_path / "far.json", width=W, height=H)
+
+
+def test_integer_arrays_are_flagged(tmp_path):
+    """An int64 array truncates scores in [0, 1) to 0: the View remembers it (lift says why all is hidden)."""
+    kp = np.concatenate([np.full((4, 17, 2), 50.0), np.full((4, 17, 1), 0.9)], -1)
+    np.save(tmp_path / "int.npy", kp.astype(np.int64))
+    view = load_keypoints(tmp_path / "int.npy", width=W, height=H)
+    assert view.meta["integer"] is True and (view.keypoints2d[..., 2] == 0).all()
+    np.save(tmp_path / "float.npy", kp)
+    assert load_keypoints(tmp_path / "float.npy", width=W, height=H).meta["integer"] is False

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,9 @@ COCO_NAMES: tuple[str, ...] = (
 
 HEAD_EXTENSION = 1.55
 """head = thorax + HEAD_EXTENSION * (mean confident face point - thorax) (see the module docstring)."""
+
+MAX_PIXELS = 1e6
+"""|x|, |y| beyond this many pixels is not an image coordinate (1e30 px would overflow the lifter)."""
 
 LAYOUTS = ("coco", "h36m")
 PERSON_CHOICES = ("single", "best")
@@ -168,6 +172,11 @@ def _check_keypoints(kp, where: str) -> np.ndarray:
     bad = ~np.isfinite(kp).all(axis=(1, 2))
     if bad.any():
         raise KeypointFormatError(f"{where}: keypoints contain NaN or inf (first bad frame {int(np.argmax(bad))})")
+    far = np.abs(kp[..., :2]).max(axis=-1) > MAX_PIXELS  # (T, 17)
+    if far.any():
+        t, j = np.argwhere(far)[0]
+        raise KeypointFormatError(f"{where}: x, y must be pixel coordinates (|x|, |y| <= {MAX_PIXELS:.0e}); frame {t} "
+                                  f"joint {j} is at ({kp[t, j, 0]:.3g}, {kp[t, j, 1]:.3g})")
     return kp
 
 
@@ -185,21 +194,36 @@ def read_numpy(path) -> tuple[np.ndarray, dict]:
     """``.npy`` / ``.npz`` -> (keypoints (T, 17, 3) float64, info with optional ``width``/``height``)."""
     path = Path(path)
     info: dict = {"frame_ids": None}
+    if path.is_file() and path.stat().st_size == 0:
+        raise KeypointFormatError(f"{path}: empty file (0 bytes); expected a .npy/.npz of keypoints (T, 17, 3)")
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile)
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise KeypointFormatError(f"{path}: cannot read as .npy/.npz ({exc})") from None
+    except unreadable as exc:
+        raise KeypointFormatError(f"{path}: cannot read as .npy/.npz ({_first_line(exc)})") from None
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             if "keypoints" not in data.files:
                 raise KeypointFormatError(f"{path}: .npz has no 'keypoints' array (keys: {', '.join(data.files)})")
-            kp = data["keypoints"]
-            for field in ("width", "height"):
-                if field in data.files:
-                    info[field] = _size_value(data[field], field, str(path))
+            try:
+                kp = data["keypoints"]
+                for field in ("width", "height"):
+                    if field in data.files:
+                        info[field] = _size_value(data[field], field, str(path))
+            except unreadable as exc:
+                if isinstance(exc, KeypointFormatError):
+                    raise
+                raise KeypointFormatError(f"{path}: corrupt .npz ({_first_line(exc)})") from None
     else:
         kp = data
+    # integer arrays truncate scores in [0, 1) to 0: remembered, so that an all-hidden result can say why
+    info["integer"] = bool(np.asarray(kp).dtype.kind in "iub")
     return _check_keypoints(kp, f"{path}: 'keypoints'"), info
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _as_flag_confidence(kp: np.ndarray) -> np.ndarray:
@@ -274,6 +298,10 @@ def read_coco_json(path, person: str = "single") -> tuple[np.ndarray, dict]:
         if not np.isfinite(kp).all():
             j = int(np.argmax(~np.isfinite(kp).all(1)))
             raise KeypointFormatError(f"{where}: 'keypoints' has NaN or inf (keypoint {j}, {COCO_NAMES[j]})")
+        if (np.abs(kp[:, :2]) > MAX_PIXELS).any():
+            j = int(np.argmax((np.abs(kp[:, :2]) > MAX_PIXELS).any(1)))
+            raise KeypointFormatError(f"{where}: 'keypoints' must be pixel coordinates (|x|, |y| <= {MAX_PIXELS:.0e}); "
+                                      f"keypoint {j} ({COCO_NAMES[j]}) is at ({kp[j, 0]:.3g}, {kp[j, 1]:.3g})")
         score = e.get("score", None)
         if score is None:
             score = float(kp[:, 2].mean())
@@ -343,4 +371,5 @@ def load_keypoints(path, layout: str | None = None, width: float | None = None, 
     h36m = coco_to_h36m(kp, min_score) if layout == "coco" else kp
     h36m = mask_low_scores(h36m, min_score)
     return View(name=path.stem, subject="wild", camera="unknown", keypoints2d=h36m, width=w, height=h,
-                fps=float(fps), meta={"source": str(path), "layout": layout, "frame_ids": info.get("frame_ids")})
+                fps=float(fps), meta={"source": str(path), "layout": layout, "frame_ids": info.get("frame_ids"),
+                                      "integer": bool(info.get("integer", False))})
