@@ -31,6 +31,8 @@ import numpy as np
 import torch
 
 from langpose.atomic import atomic_write
+from langpose.config import ConfigError, to_dict
+from langpose.models import build_model
 
 FORMAT = "langpose-checkpoint"
 VERSION = 1
@@ -102,8 +104,6 @@ def save(path, model: torch.nn.Module | dict, cfg, vocab, extra: dict | None = N
         extra: more plain data / tensors (epoch, optimizer state, RNG states, history, ...).
     Returns the path.
     """
-    from langpose.config import to_dict
-
     path = Path(path)
     if isinstance(model, torch.nn.Module):
         model = getattr(model, "module", model)  # unwrap DistributedDataParallel
@@ -234,9 +234,7 @@ def check_finite_state(state: dict, path="<checkpoint>") -> None:
 
 def model_from_payload(payload: dict, path="<checkpoint>", map_location="cpu") -> torch.nn.Module:
     """Build the model described by a loaded checkpoint payload and load its weights."""
-    from langpose.config import ConfigError
-    from langpose.models import build_model
-    from langpose.train import config_from_dict
+    from langpose.train import config_from_dict  # TrainConfig still lives in the trainer (issue 9)
 
     try:
         cfg = config_from_dict(payload["config"])

@@ -31,9 +31,13 @@ import numpy as np
 import torch
 
 from langpose import metrics
+from langpose.data import corruption as C
 from langpose.data.registry import load_views
+from langpose.data.windows import mirror_label_map
 from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
+from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
+from langpose.text import encode
 
 __all__ = [
     "evaluate",
@@ -133,8 +137,6 @@ def side_confusion(scores, labels, vocab: Seq[str]) -> dict:
     (``langpose.data.windows.mirror_label_map``): ``windows``, ``top1`` (% correct) and
     ``mirror_rate`` (% whose top-1 is the mirrored label). None values when there is none.
     """
-    from langpose.data.windows import mirror_label_map
-
     scores = np.asarray(scores)
     labels = np.asarray(labels, dtype=np.int64)
     mirror = mirror_label_map(list(vocab))
@@ -168,8 +170,6 @@ def text_embeddings(model, vocab: Seq[str]) -> torch.Tensor:
     own = list(getattr(model, "vocab", None) or [])
     raw = getattr(model, "vocab_emb", None)
     if own != vocab or raw is None or len(raw) != len(vocab):
-        from langpose.text import encode
-
         tcfg = getattr(getattr(model, "train_config", None), "text", None)
         if tcfg is not None:  # the encoder and prompt template the model was trained with
             raw = encode(vocab, encoder=tcfg.name, template=tcfg.template, cache_dir=tcfg.cache_dir,
@@ -310,8 +310,6 @@ def make_condition(kind: str, param=None, skeleton: Skeleton = H36M) -> Conditio
     ``"gap"`` (param = length in frames of fully masked temporal windows, one per second:
     ``GapMask``).
     """
-    from langpose.data import corruption as C
-
     if kind == "clean":
         return Condition("clean", kind, None, None)
     if kind == "joint_mask":
@@ -445,6 +443,4 @@ def deepmimic_views(seed: int = 0) -> list:
 
 def write_results(results: dict, out_dir, name: str = "results", title: str | None = None) -> dict:
     """JSON + markdown table of evaluation results, written atomically (see ``langpose.report``)."""
-    from langpose.report import write_results as _write
-
-    return _write(results, out_dir, name=name, title=title)
+    return _write_results(results, out_dir, name=name, title=title)

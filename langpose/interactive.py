@@ -13,15 +13,19 @@ metres in the camera frame. A "clip" is a dict ``{"name", "x2d", "y3d", "label",
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence as Seq
 
 import numpy as np
 import torch
 
+from langpose.checkpoint import load_model
 from langpose.data.registry import load_views
 from langpose.inference import (encode_windows, eval_mode, majority_label, model_device, predict_arrays, top_k,
                                 view_target, view_to_input, window_starts)
 from langpose.skeleton import H36M, Skeleton
+from langpose.text import encode
+from langpose.train import fit, train_config
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
            "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "load_pair", "demo_views",
@@ -163,8 +167,6 @@ def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k:
     if text_emb is None:
         if not isinstance(query_text, str) or not query_text.strip():
             raise ValueError("query_text: expected a non-empty string")
-        from langpose.text import encode
-
         text_emb = encode([query_text.strip()], encoder=encoder, template="{label}")
     q = torch.as_tensor(np.asarray(text_emb.detach().cpu() if hasattr(text_emb, "detach") else text_emb,
                                    dtype=np.float32)).reshape(1, -1)  # (1, D_text)
@@ -217,11 +219,6 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
     ``epochs`` (default 3) on ``max_train_windows`` (default 1024) windows.
     Returns ``(model in eval mode, checkpoint path)``.
     """
-    from pathlib import Path
-
-    import langpose
-    from langpose.train import fit, train_config
-
     run_dir = Path(run_dir)
     ckpt = run_dir / "checkpoint.pt"
     if not ckpt.is_file():
@@ -233,7 +230,7 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
         if not align:
             over.update({"loss.w_align": 0.0, "loss.w_infonce": 0.0})
         fit(train_config("tiny", over), run_dir)
-    return langpose.load_model(ckpt), ckpt
+    return load_model(ckpt), ckpt
 
 
 def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, device: str = "auto",
@@ -246,10 +243,6 @@ def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, de
     ``run_dir/no_align/checkpoint.pt``, trained tiny where missing (``load_or_train``).
     Returns ``{"aligned": model, "no_align": model, "checkpoints": {name: path}, "source": str}``.
     """
-    from pathlib import Path
-
-    import langpose
-
     run_dir = Path(run_dir)
     if (checkpoint is None) != (baseline_checkpoint is None):
         raise ValueError("load_pair: give both checkpoint and baseline_checkpoint, or neither")
@@ -260,7 +253,7 @@ def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, de
             checkpoint, baseline_checkpoint = a, b
     if checkpoint is not None:
         paths = {"aligned": Path(checkpoint), "no_align": Path(baseline_checkpoint)}
-        models = {k: langpose.load_model(p) for k, p in paths.items()}
+        models = {k: load_model(p) for k, p in paths.items()}
         source = "given checkpoints" if ablation_runs is None or paths["aligned"].parent.parent != Path(ablation_runs) \
             else f"ablation runs in {ablation_runs}"
     else:
@@ -288,8 +281,6 @@ def compare_text_encoders(pairs: Seq[tuple[str, str]], encoders: Seq[str] = ("mi
     without a local weight file) is reported unavailable with the reason; nothing is
     downloaded.
     """
-    from langpose.text import encode
-
     pairs = [(str(a), str(b)) for a, b in pairs]
     if not pairs:
         raise ValueError("compare_text_encoders: expected at least one (text, text) pair")

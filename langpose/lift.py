@@ -40,9 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from langpose.atomic import atomic_write
-from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, WINDOW, blend_weights, eval_mode, map_windows, model_device,
-                                predict_arrays, top_k, view_to_input)
+from langpose.checkpoint import load_model
+from langpose.data.wild import load_keypoints
+from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, WINDOW, blend_weights, eval_mode, map_windows,
+                                model_device, predict_arrays, top_k, view_to_input)
 from langpose.skeleton import H36M
+from langpose.viz.plotly3d import animate_poses, save_html
 
 __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
            "action_segments", "resample_time", "resample_x2d", "lift_file", "main", "MODEL_FPS"]
@@ -189,8 +192,6 @@ def _save_npz(path: Path, arrays: dict) -> None:
 
 def _figure(poses, visible, fps: float, title: str):
     """The plotly animation of the lifted poses (``langpose.viz.plotly3d``)."""
-    from langpose.viz.plotly3d import animate_poses
-
     step = max(1, int(np.ceil(len(poses) / 300)))  # at most ~300 animation frames
     return animate_poses(pred=poses, visible=visible, frame="camera", fps=fps, step=step, title=title)
 
@@ -206,10 +207,6 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     output ``paths``). With ``out=None`` nothing is written. Errors (bad input, missing
     checkpoint) are raised before any file is written.
     """
-    from langpose.data.wild import load_keypoints
-    from langpose.inference import view_to_input
-    from langpose.skeleton import H36M
-
     view = load_keypoints(input, layout=layout, width=width, height=height, person=person,
                           min_score=min_score, fps=fps)
     if model is None:
@@ -217,8 +214,6 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
             raise ValueError("lift_file: give checkpoint=PATH or model=")
         if not Path(checkpoint).exists():
             raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
-        from langpose.checkpoint import load_model
-
         model = load_model(checkpoint)
     window = model_window(model) if window is None else int(window)
     max_frames = getattr(getattr(model, "config", None), "max_frames", None)
@@ -272,8 +267,6 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
         _save_npz(npz_path, result)
         paths["npz"] = npz_path
         if fig is not None:
-            from langpose.viz.plotly3d import save_html
-
             try:
                 save_html(fig, html_path)
             except BaseException:

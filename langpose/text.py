@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from langpose.atomic import atomic_write
+from langpose.config import from_dict, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -376,8 +377,6 @@ def get_encoder(cfg: TextEncoderConfig | dict | None = None, **overrides) -> Tex
     Raises FileNotFoundError (naming the paths searched) when ``name="clip"`` and no weights
     exist, ValueError for an unknown encoder name.
     """
-    from .config import from_dict, to_dict
-
     if cfg is None:
         data: dict = {}
     elif isinstance(cfg, TextEncoderConfig):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from langpose.config import from_dict
 from langpose.skeleton import H36M, Skeleton
 
 
@@ -248,8 +249,6 @@ class CorruptionConfig:
 
 def build_corruption(cfg: CorruptionConfig | dict | None) -> Compose:
     """A ``Compose`` of the enabled transforms of ``cfg``: noise and confidences first, then masks."""
-    from langpose.config import from_dict
-
     if cfg is None or isinstance(cfg, dict):
         cfg = from_dict(CorruptionConfig, cfg)
     ts = []

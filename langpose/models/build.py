@@ -4,6 +4,8 @@ from __future__ import annotations
 from torch import nn
 
 from langpose.models.config import ConfigError, ModelConfig, as_model_config
+from langpose.models.langpose_model import LangPoseModel
+from langpose.models.mlp_lifter import MLPLifter
 
 __all__ = ["build_model"]
 
@@ -16,11 +18,7 @@ def build_model(cfg: ModelConfig | dict | str) -> nn.Module:
     """
     cfg = as_model_config(cfg)
     if cfg.arch == "langpose":
-        from langpose.models.langpose_model import LangPoseModel
-
         return LangPoseModel(cfg)
     if cfg.arch == "mlp":
-        from langpose.models.mlp_lifter import MLPLifter
-
         return MLPLifter(cfg)
     raise ConfigError(f"ModelConfig.arch: unknown architecture {cfg.arch!r}; expected 'langpose' or 'mlp'")
