@@ -109,3 +109,121 @@ def test_python_dash_m_entry_point(tmp_path):
                          timeout=120)
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr and "unknown config key 'bogus'" in bad.stderr
+
+
+# ----------------------------------------------------------------------------- issue 10
+def _one_line(err: str, command: str) -> str:
+    err = err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"langpose {command}:"), err
+    return err
+
+
+def test_a_finished_run_is_not_replaced(pretrained, capsys):
+    """Item 2: rerunning into a run dir that holds a run is refused; nothing in it changes."""
+    before = {p.name: p.read_bytes() for p in pretrained.iterdir()}
+    assert cli.main(["pretrain", "--preset", "tiny", *SMALL, "--run-dir", str(pretrained)]) == 2
+    err = _one_line(capsys.readouterr().err, "pretrain")
+    assert f"run dir {pretrained} already holds a run" in err and "--resume" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in pretrained.iterdir()} == before
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optim.lr=abc", "optim.lr: expected a finite number, got 'abc'"),
+    ("optim.lr=nan", "optim.lr: expected a finite number, got 'nan'"),
+    ("loss.w_align=abc", "loss.w_align: expected a finite number"),
+    ("seed=abc", "seed: expected an integer, got 'abc'"),
+    ("optim.grad_clip=abc", "optim.grad_clip: expected a finite number"),
+    ("data.quick=maybe", "data.quick: expected true or false, got 'maybe'"),
+    ("device=tpu", "device: expected auto, cpu, cuda or cuda:N, got 'tpu'"),
+])
+def test_bad_set_values_are_one_line_errors(override, message, tmp_path, capsys):
+    """Item 5: every --set value is checked before anything runs; no run dir is created."""
+    assert cli.main(["pretrain", "--set", override, "--run-dir", str(tmp_path / "r")]) == 2
+    assert message in _one_line(capsys.readouterr().err, "pretrain")
+    assert not (tmp_path / "r").exists()
+
+
+def test_model_presets_and_init_windows_are_explained(pretrained, tmp_path, capsys):
+    """Item 6: --preset lite (a model preset) and a small preset on a tiny --init say what to do."""
+    assert cli.main(["pretrain", "--preset", "lite", "--run-dir", str(tmp_path / "r")]) == 2
+    err = _one_line(capsys.readouterr().err, "pretrain")
+    assert "'lite' is a model preset, not a training preset" in err and "--preset paper --set model.dim=256" in err
+    assert cli.main(["finetune", "--preset", "small", "--init", str(pretrained / "checkpoint.pt"),
+                     "--run-dir", str(tmp_path / "ft")]) == 2
+    err = _one_line(capsys.readouterr().err, "finetune")
+    assert "the checkpoint's window is 27 frames" in err and "data.window=81" in err and "--preset tiny" in err
+    assert not (tmp_path / "ft").exists()
+
+
+def test_verbose_flag_after_the_subcommand(tmp_path, capsys):
+    """Item 6: -v works before and after the subcommand."""
+    for argv in (["-v", "pretrain"], ["pretrain", "-v"], ["pretrain", "--verbose"]):
+        assert cli.main([*argv, "--set", "bogus=1", "--run-dir", str(tmp_path / "r")]) == 2
+        assert "unknown config key 'bogus'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exc, code, message", [
+    (KeyError("data_3d_h36m.npz: no key 'positions_3d'"), 2, "error: data_3d_h36m.npz: no key 'positions_3d'"),
+    (__import__("pickle").UnpicklingError("x.pkl: refused global os.system"), 2, "error: x.pkl: refused global"),
+    (EOFError("x.pkl: truncated"), 2, "error: x.pkl: truncated"),
+    (OSError(28, "disk full while writing checkpoint r/last.pt"), 2, "error: disk full while writing checkpoint"),
+    (FloatingPointError("pretrain epoch 1 step 0: loss is nan"), 1, "error: FloatingPointError: pretrain epoch 1"),
+    (TypeError("unsupported operand"), 1, "TypeError: unsupported operand (rerun with -v for the traceback)"),
+])
+def test_faults_inside_the_run_are_one_line(exc, code, message, tmp_path, capsys, monkeypatch):
+    """Item 5: loader errors, a full disk, a NaN loss or a bug inside ``fit``: one line, no traceback;
+    the run dir it created is removed again (item 2: no empty run dirs)."""
+    def failing_fit(cfg, run_dir, **kw):
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        (Path(run_dir) / "config.json").write_text("{}")
+        raise exc
+
+    monkeypatch.setattr("langpose.train.fit", failing_fit)
+    run = tmp_path / "runs" / "r"
+    assert cli.main(["pretrain", "--run-dir", str(run)]) == code
+    assert message in _one_line(capsys.readouterr().err, "pretrain")
+    assert not (tmp_path / "runs").exists()
+    if code == 1 and isinstance(exc, TypeError):
+        assert cli.main(["pretrain", "-v", "--run-dir", str(run)]) == 1
+        assert "Traceback" in capsys.readouterr().err
+
+
+def test_loader_errors_through_evaluate(pretrained, tmp_path, capsys, monkeypatch):
+    def failing(cfg, split):
+        raise KeyError("h36m_sh_conf_cam_source_final.pkl: 'test' has no key 'joint_2d'")
+
+    monkeypatch.setattr("langpose.train.load_split_views", failing)
+    assert cli.main(["evaluate", "--checkpoint", str(pretrained / "checkpoint.pt"), "--run-dir",
+                     str(tmp_path / "e")]) == 2
+    err = _one_line(capsys.readouterr().err, "evaluate")
+    assert "error: h36m_sh_conf_cam_source_final.pkl: 'test' has no key 'joint_2d'" in err
+
+
+def test_interrupt_prints_how_to_resume(tmp_path, capsys, monkeypatch):
+    """Item 5: Ctrl-C -> one line, exit 130; with last.pt saved it gives the --resume command."""
+    def interrupted_fit(cfg, run_dir, **kw):
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        if kw.get("resume"):
+            (Path(run_dir) / "last.pt").write_text("epoch 1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("langpose.train.fit", interrupted_fit)
+    run = tmp_path / "r"
+    assert cli.main(["pretrain", "--run-dir", str(run)]) == 130
+    err = _one_line(capsys.readouterr().err, "pretrain")
+    assert "interrupted before the first epoch finished; nothing was saved" in err and not run.exists()
+    assert cli.main(["pretrain", "--preset", "tiny", "--run-dir", str(run), "--resume"]) == 130
+    err = _one_line(capsys.readouterr().err, "pretrain")
+    assert f"interrupted; {run / 'last.pt'} holds the last finished epoch: continue with " in err
+    assert err.endswith(f"langpose pretrain --preset tiny --run-dir {run} --resume")
+
+
+def test_epoch_lines_are_shown_without_a_terminal(tmp_path):
+    """Item 7: stderr not a terminal, no -v: one line per epoch (logger langpose.train) is printed."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    run = subprocess.run([sys.executable, "-m", "langpose.cli", "pretrain", "--preset", "tiny", *SMALL,
+                          "--run-dir", str(tmp_path / "r")], capture_output=True, text=True, cwd=REPO, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "epoch 1" in run.stderr and "langpose.train" in run.stderr
