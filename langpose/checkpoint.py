@@ -155,6 +155,21 @@ def write_error(exc: BaseException, path, what: str = "file") -> BaseException:
     return exc
 
 
+def _migrate_config(cfg) -> None:
+    """Older checkpoints named the model's text encoder ``model.text_encoder`` (a name that
+    ``classify`` used) while training used the run's ``text`` config. Now the model's config
+    stores its encoder (``model.text``): take the run's, with "auto" resolved from the embedding
+    size (384: MiniLM, else CLIP)."""
+    model = cfg.get("model") if isinstance(cfg, dict) else None
+    if not isinstance(model, dict) or "text_encoder" not in model:
+        return
+    name = model.pop("text_encoder")
+    text = dict(cfg["text"]) if isinstance(cfg.get("text"), dict) else {"name": name}
+    if text.get("name", "auto") == "auto":
+        text["name"] = "minilm" if int(model.get("embed_dim", 384)) == 384 else "clip"
+    model.setdefault("text", text)
+
+
 def load(path, map_location="cpu") -> dict:
     """Read a checkpoint with ``torch.load(weights_only=True)`` and check its layout.
 
@@ -187,6 +202,7 @@ def load(path, map_location="cpu") -> dict:
     missing = [k for k in REQUIRED_KEYS if k not in payload]
     if missing:
         raise CheckpointError(f"checkpoint {path}: missing key(s) {', '.join(missing)}")
+    _migrate_config(payload["config"])
     if int(payload["version"]) > VERSION:
         raise CheckpointError(f"checkpoint {path}: format version {payload['version']} is newer than this langpose ({VERSION})")
     return payload

@@ -37,7 +37,6 @@ from langpose.data.windows import mirror_label_map
 from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
 from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
-from langpose.text import encode
 
 __all__ = [
     "evaluate",
@@ -161,24 +160,19 @@ def has_motion_embedding(model) -> bool:
 def text_embeddings(model, vocab: Seq[str]) -> torch.Tensor:
     """The model's aligned-space embedding of each label text: (V, D), L2-normalised.
 
-    Uses the model's stored ``vocab_emb`` when its ``vocab`` is exactly ``vocab``;
-    otherwise encodes the texts with ``langpose.text.encode`` and the text encoder and
-    template of the model's ``train_config`` (set by ``langpose.load_model``), else of
-    ``config.text_encoder`` (zero-shot: e.g. the DeepMimic labels).
+    ``model.encode_labels``: the stored ``vocab_emb`` when the model's ``vocab`` is exactly
+    ``vocab``, else the model's own text encoder (zero-shot: e.g. the DeepMimic labels).
+    A model without ``encode_labels`` must hold ``vocab`` (its ``vocab_emb`` is used).
     """
     vocab = list(vocab)
-    own = list(getattr(model, "vocab", None) or [])
-    raw = getattr(model, "vocab_emb", None)
-    if own != vocab or raw is None or len(raw) != len(vocab):
-        tcfg = getattr(getattr(model, "train_config", None), "text", None)
-        if tcfg is not None:  # the encoder and prompt template the model was trained with
-            raw = encode(vocab, encoder=tcfg.name, template=tcfg.template, cache_dir=tcfg.cache_dir,
-                         clip_model=tcfg.clip_model, clip_path=tcfg.clip_path)
-        else:
-            cfg = getattr(model, "config", None) or getattr(model, "cfg", None)
-            raw = encode(vocab, encoder=getattr(cfg, "text_encoder", "auto") if cfg is not None else "auto")
-    raw = raw.to(model_device(model)).float()
-    return torch.nn.functional.normalize(model.encode_text(raw).float(), dim=-1).cpu()
+    if hasattr(model, "encode_labels"):
+        text = model.encode_labels(vocab)
+    elif list(getattr(model, "vocab", None) or []) == vocab:
+        text = model.encode_text(model.vocab_emb.to(model_device(model)).float())
+    else:
+        raise ValueError(f"text_embeddings: {type(model).__name__} has no encode_labels and no stored "
+                         f"embeddings of these {len(vocab)} labels")
+    return torch.nn.functional.normalize(text.float(), dim=-1).cpu()
 
 
 def _union_vocab(views) -> tuple[list[str], list[np.ndarray]]:

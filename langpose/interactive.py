@@ -150,12 +150,14 @@ def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k:
     """Rank clips by cosine similarity between their motion embedding and a free-text query.
 
     Args:
-        query_text: any text, e.g. "someone waving with their left hand" (encoded as is,
-            no template, with ``langpose.text.encode(encoder=...)``).
+        query_text: any text, e.g. "someone waving with their left hand".
         motion_emb: (N, D) clip embeddings (``embed_clips``).
-        model: when given, the query goes through ``model.encode_text`` (the learned
-            text-side projection) as in training.
-        text_emb: (D,) or (1, D) precomputed query embedding (skips the text encoder).
+        model: when given, the query is embedded like a label in training:
+            ``model.encode_labels`` (its own text encoder and template, then the learned
+            text-side projection); ``encoder`` is then ignored. Without a model the query is
+            encoded as is (no template) by ``langpose.text.encode(encoder=...)``.
+        text_emb: (D,) or (1, D) precomputed query embedding in the text encoder's space
+            (skips the text encoder; with ``model`` it still goes through ``encode_text``).
     Returns ``[{"rank", "index", "name", "score"}]`` best first, at most ``k``.
     """
     m = motion_emb.detach().cpu().numpy() if hasattr(motion_emb, "detach") else np.asarray(motion_emb)
@@ -167,7 +169,10 @@ def nearest_clips(query_text: str, motion_emb, names: Seq[str] | None = None, k:
     if text_emb is None:
         if not isinstance(query_text, str) or not query_text.strip():
             raise ValueError("query_text: expected a non-empty string")
-        text_emb = encode([query_text.strip()], encoder=encoder, template="{label}")
+        if model is not None and hasattr(model, "encode_labels"):
+            text_emb = model.embed_labels([query_text.strip()])  # (1, D_text): the model's encoder
+        else:
+            text_emb = encode([query_text.strip()], encoder=encoder, template="{label}")
     q = torch.as_tensor(np.asarray(text_emb.detach().cpu() if hasattr(text_emb, "detach") else text_emb,
                                    dtype=np.float32)).reshape(1, -1)  # (1, D_text)
     if model is not None and hasattr(model, "encode_text"):

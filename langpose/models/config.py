@@ -6,9 +6,10 @@ an unknown key raises ``langpose.config.ConfigError`` naming it.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langpose.config import ConfigError, from_dict, to_dict
+from langpose.text import ENCODER_NAMES, TextEncoderConfig
 
 
 @dataclass
@@ -19,6 +20,9 @@ class ModelConfig:
     VideoPose3D screen-normalised units; the pose output is (B, T, num_joints, 3)
     in metres, root-relative, camera frame. ``embed_dim`` is the text encoder's
     dimension (384 for MiniLM, 512 for CLIP): the motion embedding lives there.
+    ``text`` is that text encoder (``langpose.text.TextEncoderConfig``: name, prompt template,
+    CLIP weights), stored with the model: ``LangPoseModel.embed_labels`` is the one place
+    label texts become text embeddings, in training and at inference alike.
     """
 
     arch: str = "langpose"          # "langpose" (DSTformer-style) | "mlp" (Martinez baseline)
@@ -38,7 +42,7 @@ class ModelConfig:
     fusion: bool = True             # learned per-token fusion of the two streams (else plain mean)
     pool: str = "mean"              # motion pooling over (T, J): "mean" | "attn"
     motion_hidden: int = 512        # hidden width of the motion-embedding MLP
-    text_encoder: str = "minilm"    # encoder name given to langpose.text.encode by classify()
+    text: TextEncoderConfig = field(default_factory=lambda: TextEncoderConfig(name="minilm"))  # embed_labels
     logit_scale_init: float = 14.285714285714286  # CLIP: 1 / 0.07
     logit_scale_max: float = 100.0  # clamp of exp(logit_scale) when used
     # MLP baseline (arch="mlp") only
@@ -60,6 +64,13 @@ class ModelConfig:
             raise ConfigError(f"ModelConfig.dim={self.dim} is not divisible by heads={self.heads}")
         if self.in_channels < 2:
             raise ConfigError(f"ModelConfig.in_channels: expected >= 2 (x, y[, confidence]), got {self.in_channels}")
+        if self.text.name not in ENCODER_NAMES:
+            raise ConfigError(f"ModelConfig.text.name: expected one of {', '.join(ENCODER_NAMES)}, got {self.text.name!r}")
+
+    @property
+    def text_encoder(self) -> str:
+        """The text encoder's name, ``text.name`` (read-only; older code read this field)."""
+        return self.text.name
 
 
 #: Named presets. ``tiny``: CPU tests and quick runs (minutes on 2 cores);

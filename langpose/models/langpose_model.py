@@ -9,6 +9,15 @@ Shapes and units
 - ``encode_text(text_emb (V, embed_dim))`` -> (V, embed_dim) L2-normalised after a
   learned, identity-initialised projection.
 
+The alignment head
+------------------
+- ``embed_labels(texts)`` -> (V, embed_dim): the only way label texts become
+  text-encoder embeddings (training, ``classify``, retrieval, widgets, figures), with the
+  encoder and prompt template the model's config stores (``config.text``);
+  ``encode_labels(texts)`` = ``encode_text(embed_labels(texts))``, the aligned space;
+- ``logit_scale`` is the one learned parameter (a log) and ``scale()`` its one ``exp``
+  (clamped at ``config.logit_scale_max``): logits are ``scale() * motion @ text.T``.
+
 Vocabulary in the state dict
 ----------------------------
 ``set_vocab(texts, text_emb)`` stores the buffer ``vocab_emb`` (V, embed_dim)
@@ -40,6 +49,7 @@ from torch import nn
 from langpose.models.config import ModelConfig, as_model_config
 from langpose.models.dstformer import DSTformer
 from langpose.models.heads import MotionHead, PoseHead, TextProjection
+from langpose import text as text_encoders
 
 __all__ = ["LangPoseModel", "check_x2d", "check_output", "as_x2d", "AllHiddenWarning"]
 
@@ -176,6 +186,37 @@ class LangPoseModel(nn.Module):
         """exp(logit_scale) clamped to ``config.logit_scale_max`` (CLIP)."""
         return self.logit_scale.clamp(max=math.log(self.cfg.logit_scale_max)).exp()
 
+    @torch.no_grad()
+    def embed_labels(self, texts: Sequence[str] | str) -> torch.Tensor:
+        """Label texts -> (V, embed_dim) float32 text-encoder embeddings, L2-normalised, CPU.
+
+        The one way labels become text embeddings: the stored ``vocab_emb`` when ``texts``
+        is exactly the stored vocabulary, else ``langpose.text`` with this model's encoder
+        and prompt template (``config.text``; cached on disk). An ``"auto"`` encoder is
+        resolved on the first call and recorded in ``config.text.name``, so a checkpoint
+        names the encoder its embeddings came from.
+        """
+        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        if not texts:
+            raise ValueError("embed_labels: expected at least one label text")
+        if texts == list(self.vocab) and self.vocab_emb.shape[0] == len(texts):
+            return self.vocab_emb.detach().float().cpu().clone()
+        t = self.cfg.text
+        if t.name == "auto":  # CLIP when its weights are found, else MiniLM
+            t.name = text_encoders.get_encoder(t).name
+        emb = text_encoders.encode(texts, encoder=t.name, template=t.template, cache_dir=t.cache_dir,
+                                   clip_model=t.clip_model, clip_path=t.clip_path, device=t.device)  # (V, D_text)
+        if emb.shape[1] != self.cfg.embed_dim:
+            raise ValueError(f"embed_labels: text encoder {t.name!r} gives {emb.shape[1]}-d embeddings but "
+                             f"the model's embed_dim is {self.cfg.embed_dim}; set model.embed_dim={emb.shape[1]} "
+                             "or model.text to the encoder the model was trained with")
+        return emb
+
+    def encode_labels(self, texts: Sequence[str] | str) -> torch.Tensor:
+        """Label texts -> (V, embed_dim) in the aligned space: ``encode_text(embed_labels(texts))``."""
+        emb = self.embed_labels(texts).to(device=self.logit_scale.device, dtype=self.logit_scale.dtype)
+        return self.encode_text(emb)
+
     # ------------------------------------------------------------ vocabulary
     def set_vocab(self, texts: Sequence[str], text_emb: torch.Tensor) -> None:
         """Store the label texts and their text-encoder embeddings (V, embed_dim) for ``classify``."""
@@ -211,15 +252,13 @@ class LangPoseModel(nn.Module):
         """Action probabilities (B, V): softmax(scale * motion @ encode_text(label_emb).T).
 
         Over the stored vocabulary (``set_vocab``), or over ``labels`` encoded with
-        ``langpose.text.encode(labels, encoder=config.text_encoder)``.
+        ``embed_labels`` (the model's own text encoder, ``config.text``).
         """
         if labels is not None:
             labels = [labels] if isinstance(labels, str) else list(labels)
             if not labels:
                 raise ValueError("classify: labels is empty")
-            from langpose.text import encode  # lazy: loads a text encoder
-
-            text_emb = encode(labels, encoder=self.cfg.text_encoder)
+            text_emb = self.embed_labels(labels)
         else:
             if self.vocab_emb.shape[0] == 0:
                 raise ValueError("classify: no vocabulary stored (a model trained without alignment, "
