@@ -65,12 +65,23 @@ def write_videopose3d(root, subjects=("S1", "S5", "S6", "S7", "S8", "S9", "S11")
     return world17, pos2d
 
 
-def write_motionbert(path, T: int = 5):
+MOTIONBERT_SHORT_NAMES = {2: "Direction", 3: "Discuss", 4: "Eating", 5: "Greet", 6: "Phone", 7: "Pose",
+                          8: "Purchase", 9: "Sitting", 10: "SittingDown", 11: "Smoke", 12: "Photo", 13: "Wait",
+                          14: "Walk", 15: "WalkDog", 16: "WalkTwo"}
+"""The 15 short names of MotionBERT's ``action`` field, paired with the standard Human3.6M action
+ids (how the real file pairs them is not checked here; the loader trusts the ``act_XX`` id)."""
+
+
+def write_motionbert(path, T: int = 5, test_sources=None):
     """Write a MotionBERT-style pickle; return the per-source ground truth.
 
     Sources: train S1 Walking(act 14) subact 1 cameras 1 and 2; test S9 Greeting(act 05)
     subact 2 camera 1 (excluded by MotionBERT), S9 Eating(act 04) subact 1 camera 4, S11
-    TakingPhoto(act 12) subact 1 camera 2. ``truth[source]`` = root-relative mm 3D.
+    TakingPhoto(act 12) subact 1 camera 2. ``test_sources`` replaces the test list with
+    (source, action field) pairs; the action field holds MotionBERT's short names
+    (``MOTIONBERT_SHORT_NAMES``); ``source`` and ``action`` are lists of str as in the real
+    file. ``joint_2d`` is the x, y of ``joint3d_image`` + 500 px. ``truth[source]`` =
+    root-relative mm 3D.
     """
     cams = {1: "54138969", 2: "55011271", 3: "58860488", 4: "60457274"}
 
@@ -102,9 +113,11 @@ def write_motionbert(path, T: int = 5):
                       "joints_2.5d_image": np.concatenate(out["joints_2.5d_image"])})
         return d, truth
 
-    train, t1 = block([("s_01_act_14_subact_01_ca_01", "Walking"), ("s_01_act_14_subact_01_ca_02", "Walking")], False, 1)
-    test, t2 = block([("s_09_act_05_subact_02_ca_01", "Greeting"), ("s_09_act_04_subact_01_ca_04", "Eating"),
-                      ("s_11_act_12_subact_01_ca_02", "TakingPhoto")], True, 2)
+    train, t1 = block([("s_01_act_14_subact_01_ca_01", "Walk"), ("s_01_act_14_subact_01_ca_02", "Walk")], False, 1)
+    if test_sources is None:
+        test_sources = [("s_09_act_05_subact_02_ca_01", "Greet"), ("s_09_act_04_subact_01_ca_04", "Eating"),
+                        ("s_11_act_12_subact_01_ca_02", "Photo")]
+    test, t2 = block(list(test_sources), True, 2)
     with open(path, "wb") as f:
         pickle.dump({"train": train, "test": test}, f)
     return {**t1, **t2}

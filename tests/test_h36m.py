@@ -125,6 +125,9 @@ def test_motionbert_pickle(tmp_path):
     test = load_motionbert_views(str(path), "test")
     assert [v.meta["source"] for v in test] == ["s_09_act_04_subact_01_ca_04", "s_11_act_12_subact_01_ca_02"]
     assert [v.action for v in test] == ["Eating", "Photo"]
+    assert [v.meta["action_field"] for v in test] == ["Eating", "Photo"]  # MotionBERT's short names
+    f = test[0].meta["2.5d_factor"]  # the fixture's per-frame factors, 4..6
+    assert f.shape == (5,) and 4.0 <= f.min() and f.max() <= 6.0 and len(set(f.tolist())) == 5
     assert [(v.width, v.height) for v in test] == [(1000, 1002), (1000, 1000)]
     v = test[0]
     assert v.keypoints2d.shape == (5, 17, 3) and 0.5 <= v.keypoints2d[..., 2].min() < 1.0
@@ -146,3 +149,97 @@ def test_motionbert_missing_key(tmp_path):
     pickle.dump(d, open(path, "wb"))
     with pytest.raises(KeyError, match=r"mb.pkl: missing key test/'2.5d_factor'"):
         load_motionbert_views(str(path), "test")
+
+
+# The standard Human3.6M action ids (the dataset's action list; 3DMPPE's and HybrIK's
+# ``action_name[act - 2]``), written out here rather than imported.
+STANDARD_IDS = {2: "Directions", 3: "Discussion", 4: "Eating", 5: "Greeting", 6: "Phoning", 7: "Posing",
+                8: "Purchases", 9: "Sitting", 10: "SittingDown", 11: "Smoking", 12: "Photo", 13: "Waiting",
+                14: "Walking", 15: "WalkDog", 16: "WalkTogether"}
+
+
+def test_action_ids_and_motionbert_short_names():
+    from fixtures_real import MOTIONBERT_SHORT_NAMES
+    from langpose.data.h36m import H36M_ACTION_IDS
+    assert H36M_ACTION_IDS == STANDARD_IDS and set(STANDARD_IDS.values()) == set(H36M_ACTIONS)
+    assert sorted(MOTIONBERT_SHORT_NAMES.values()) == sorted(
+        ["Direction", "Discuss", "Eating", "Greet", "Phone", "Photo", "Pose", "Purchase", "Sitting", "SittingDown",
+         "Smoke", "Wait", "Walk", "WalkDog", "WalkTwo"])
+    for act_id, short in MOTIONBERT_SHORT_NAMES.items():
+        assert normalize_action(short) == STANDARD_IDS[act_id], short
+    assert normalize_action("Walk") == "Walking" and normalize_action("WalkTwo") == "WalkTogether"
+    assert normalize_action("Direction") == "Directions" and normalize_action("Greet 2") == "Greeting"
+
+
+def test_motionbert_test_split_with_all_15_short_names(tmp_path):
+    from fixtures_real import MOTIONBERT_SHORT_NAMES
+    path = tmp_path / "h36m_sh_conf_cam_source_final.pkl"
+    srcs = [(f"s_11_act_{a:02d}_subact_01_ca_0{1 + a % 4}", short) for a, short in MOTIONBERT_SHORT_NAMES.items()]
+    write_motionbert(path, T=3, test_sources=srcs)
+    views = load_motionbert_views(str(path), "test")
+    assert [v.action for v in views] == [STANDARD_IDS[a] for a in MOTIONBERT_SHORT_NAMES]
+    assert [v.meta["action_field"] for v in views] == list(MOTIONBERT_SHORT_NAMES.values())
+    assert all(v.meta["action_field_agrees"] for v in views)
+    assert all(v.meta["2.5d_factor"].shape == (3,) for v in views)
+
+
+def test_motionbert_action_id_wins_over_a_disagreeing_field(tmp_path):
+    # Some toolkits label H36M ids alphabetically (7 "Photo", 12 "Smoke"); the act_XX id decides.
+    path = tmp_path / "mb.pkl"
+    write_motionbert(path, T=3, test_sources=[("s_09_act_07_subact_01_ca_01", "Photo"),
+                                              ("s_09_act_12_subact_01_ca_01", "Smoke"),
+                                              ("s_09_act_14_subact_02_ca_03", "Dance")])
+    views = load_motionbert_views(str(path), "test")
+    assert [v.action for v in views] == ["Posing", "Photo", "Walking"]
+    assert [v.meta["action_field"] for v in views] == ["Photo", "Smoke", "Dance"]
+    assert [v.meta["action_field_agrees"] for v in views] == [False, False, False]
+
+
+def _coco_file(tmp_path, meta):
+    """Rewrite the fixture's 2D file in COCO-17 order (VideoPose3D's detectron_pt_coco layout)."""
+    from langpose.data.wild import h36m_to_coco
+    world, kp2d = write_videopose3d(tmp_path, subjects=("S9", "S11"), actions=("Walking 1",), extra_2d=0)
+    coco = {s: {a: [h36m_to_coco(c).astype(np.float32) for c in cams] for a, cams in acts.items()}
+            for s, acts in kp2d.items()}
+    np.savez(tmp_path / "data_2d_h36m_detectron_pt_coco.npz", positions_2d=coco, metadata=meta)
+    return kp2d, coco
+
+
+COCO_META = {"layout_name": "coco", "num_joints": 17,
+             "keypoints_symmetry": [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]]}
+
+
+def test_coco_layout_2d_is_mapped_to_h36m(tmp_path):
+    from langpose.data.h36m import load_positions_2d
+    from langpose.data.wild import coco_to_h36m
+    from langpose.skeleton import H36M
+    kp2d, coco = _coco_file(tmp_path, COCO_META)
+    data, meta = load_positions_2d(str(tmp_path / "data_2d_h36m_detectron_pt_coco.npz"))
+    assert meta["layout_name"] == "h36m" and meta["source_layout"] == "coco"
+    got = data["S9"]["Walking 1"][1]
+    assert got.shape == (6, 17, 2)
+    exp = coco_to_h36m(np.concatenate([coco["S9"]["Walking 1"][1], np.ones((6, 17, 1))], -1))[..., :2]
+    np.testing.assert_allclose(got, exp, atol=1e-4)
+    # limbs and head come back exactly where the H36M-order projection put them
+    for name in ("right_hip", "left_knee", "right_ankle", "left_wrist", "right_elbow", "head"):
+        j = H36M.index(name)
+        np.testing.assert_allclose(got[:, j], kp2d["S9"]["Walking 1"][1][:, j], atol=1e-3)
+    views = load_h36m_views(str(tmp_path), split="test", detections="detectron_pt_coco", cameras=[1])
+    np.testing.assert_allclose(views[0].keypoints2d[..., :2], exp, atol=1e-4)
+
+
+def test_2d_layout_is_checked(tmp_path):
+    from langpose.data.h36m import load_positions_2d
+    path = str(tmp_path / "data_2d_h36m_detectron_pt_coco.npz")
+    _coco_file(tmp_path, {"layout_name": "mpii", "num_joints": 17, "keypoints_symmetry": [[0], [1]]})
+    with pytest.raises(ValueError, match=r"detectron_pt_coco.npz: metadata layout_name is 'mpii'"):
+        load_positions_2d(path)
+    # no layout_name: recognised from keypoints_symmetry (COCO's here), else refused
+    _coco_file(tmp_path, {k: v for k, v in COCO_META.items() if k != "layout_name"})
+    assert load_positions_2d(path)[1]["source_layout"] == "coco"
+    _coco_file(tmp_path, {"num_joints": 17})
+    with pytest.raises(ValueError, match="has no 'layout_name'"):
+        load_positions_2d(path)
+    # the H36M-layout fixture is read as it is
+    data, meta = load_positions_2d(str(tmp_path / "data_2d_h36m_cpn_ft_h36m_dbb.npz"))
+    assert meta["layout_name"] == "h36m" and "source_layout" not in meta

@@ -31,7 +31,9 @@ Motion, one of:
     SMPL-H body model (AMASS's "Extended SMPL+H model", from https://mano.is.tue.mpg.de)
     under ``body_model_dir`` as ``{male,female,neutral}/model.npz`` (AMASS layout) or
     ``SMPLH_{MALE,FEMALE,NEUTRAL}.{npz,pkl}`` (smplx layout); forward kinematics runs
-    through the ``smplx`` package.
+    through the ``smplx`` package. AMASS and model files are read with
+    ``langpose.safe_pickle`` (no code from a file runs), so a ``.pkl`` model that holds
+    chumpy or scipy objects is refused: use the ``.npz`` model.
 
 AMASS is z up, metres, like langpose's world frame: no axis change. Everything is
 resampled to 50 fps by linear interpolation.
@@ -52,6 +54,7 @@ from typing import Iterable
 import numpy as np
 
 from langpose.data.sequence import UNLABELLED, Sequence
+from langpose.safe_pickle import DataFormatError, load_npz, load_pickle
 
 FPS = 50.0
 BODY_MODEL_HELP = ("download the AMASS-compatible SMPL-H body model ('Extended SMPL+H model' "
@@ -153,20 +156,22 @@ def _find(root: str, feat_p: str, what: str) -> str:
 
 def load_joints_file(path: str) -> tuple[np.ndarray, float]:
     """Read a prepared joints file (format (a)) -> (H36M-17 joints (T, 17, 3) metres z up, fps)."""
-    with np.load(path, allow_pickle=False) as f:
-        if "joints" in f.files:
-            j = np.asarray(f["joints"], dtype=np.float64)
-        elif "joint_pos" in f.files:
-            jp = np.asarray(f["joint_pos"], dtype=np.float64)
-            if jp.ndim != 2 or jp.shape[1] % 3:
-                raise ValueError(f"{path}: 'joint_pos' must be (T, J*3), got {jp.shape}")
-            j = jp.reshape(len(jp), -1, 3)
-        else:
-            raise KeyError(f"{path}: missing key 'joints' (T, J, 3) (or BABEL's 'joint_pos'); keys present: {', '.join(f.files)}")
-        fps_key = "fps" if "fps" in f.files else "mocap_framerate" if "mocap_framerate" in f.files else None
-        if fps_key is None:
-            raise KeyError(f"{path}: missing key 'fps' (or 'mocap_framerate'); keys present: {', '.join(f.files)}")
+    f = load_npz(path)  # langpose.safe_pickle: no code from the file runs; errors name the file
+    key = "joints" if "joints" in f else "joint_pos" if "joint_pos" in f else None
+    if key is None:
+        raise DataFormatError(f"{path}: missing key 'joints' (T, J, 3) (or BABEL's 'joint_pos'); keys present: {', '.join(f)}")
+    fps_key = "fps" if "fps" in f else "mocap_framerate" if "mocap_framerate" in f else None
+    if fps_key is None:
+        raise DataFormatError(f"{path}: missing key 'fps' (or 'mocap_framerate'); keys present: {', '.join(f)}")
+    try:
+        j = np.asarray(f[key], dtype=np.float64)
         fps = float(f[fps_key])
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(f"{path}: {key!r} and {fps_key!r} must be numeric ({exc})") from None
+    if key == "joint_pos":
+        if j.ndim != 2 or j.shape[1] % 3:
+            raise ValueError(f"{path}: 'joint_pos' must be (T, J*3), got {j.shape}")
+        j = j.reshape(len(j), -1, 3)
     if j.ndim != 3 or j.shape[2] != 3 or j.shape[1] not in (17, 22, 24, 52, 73):
         raise ValueError(f"{path}: 'joints' must be (T, J, 3) with J in 17 (H36M), 22, 24, 52, 73 (SMPL/SMPL-H), got {j.shape}")
     return (j if j.shape[1] == 17 else smpl_to_h36m(j)), fps
@@ -199,23 +204,33 @@ def smplh_joints(amass_file: str, body_model_dir: str, batch: int = 512) -> tupl
     Runs ``smplx.SMPLH`` (flat hand mean, no PCA, as AMASS) with the file's ``poses``,
     ``trans`` and ``betas``. smplx uses at most 10 of the 16 AMASS shape coefficients.
     """
-    with np.load(amass_file, allow_pickle=True) as f:
-        for k in ("poses", "trans", "betas", "gender", "mocap_framerate"):
-            if k not in f.files:
-                raise KeyError(f"{amass_file}: missing key {k!r}; keys present: {', '.join(f.files)}")
+    f = load_npz(amass_file)  # langpose.safe_pickle: no code from the file runs
+    for k in ("poses", "trans", "betas", "gender", "mocap_framerate"):
+        if k not in f:
+            raise DataFormatError(f"{amass_file}: missing key {k!r}; keys present: {', '.join(f)}")
+    try:
         poses = np.asarray(f["poses"], dtype=np.float32)
         trans = np.asarray(f["trans"], dtype=np.float32)
         betas = np.asarray(f["betas"], dtype=np.float32).reshape(-1)
-        gender = _gender(f["gender"])
         fps = float(f["mocap_framerate"])
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(f"{amass_file}: poses/trans/betas/mocap_framerate must be numeric ({exc})") from None
+    gender = _gender(f["gender"])
     if poses.ndim != 2 or poses.shape[1] != 156 or trans.shape != (len(poses), 3):
         raise ValueError(f"{amass_file}: expected poses (T, 156) and trans (T, 3), got {poses.shape} and {trans.shape}")
     model_file = body_model_path(body_model_dir, gender)
+    # Read the model ourselves, safely (smplx would np.load(allow_pickle=True) / pickle.load
+    # it), and hand smplx the arrays.
+    model_data = load_pickle(model_file) if model_file.endswith(".pkl") else load_npz(model_file)
+    if not isinstance(model_data, dict):
+        raise DataFormatError(f"{model_file}: expected a dict of SMPL-H model arrays, got {type(model_data).__name__}")
     import smplx  # optional dependency, only for path (b)
     import torch
+    from smplx.utils import Struct
 
     model = smplx.SMPLH(model_path=model_file, gender=gender, use_pca=False, flat_hand_mean=True,
-                        num_betas=min(len(betas), 16), ext=os.path.splitext(model_file)[1][1:], batch_size=1)
+                        num_betas=min(len(betas), 16), ext=os.path.splitext(model_file)[1][1:], batch_size=1,
+                        data_struct=Struct(**{str(k): v for k, v in model_data.items()}))
     # smplx keeps at most 10 shape coefficients for models with fewer than 300 shape
     # components (AMASS's SMPL-H has 16): betas 11-16, which are small, are dropped.
     nb = min(int(model.num_betas), len(betas))

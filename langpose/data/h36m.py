@@ -3,16 +3,21 @@
 VideoPose3D format (facebookresearch/VideoPose3D, ``data/prepare_data_h36m.py``,
 ``common/h36m_dataset.py``, ``run.py``; see its DATASETS.md for how to make the files):
 
-- ``data_3d_h36m.npz``: key ``positions_3d``, a pickled dict (load with
-  ``allow_pickle=True`` and ``.item()``) subject -> action -> (T, 32, 3) float32, metres,
+- ``data_3d_h36m.npz``: key ``positions_3d``, a pickled dict (a 0-d object array, read
+  with ``langpose.safe_pickle.load_npz``, which runs no code from the file, and ``.item()``)
+  subject -> action -> (T, 32, 3) float32, metres,
   world frame (z up). The 17 kept joints are ``H36M_KEEP_32``. S11 "Directions" (the one
   without a sub-index) is discarded by VideoPose3D's converter (corrupt video), so it is
   simply absent from the file; its "Directions 1" is present.
 - ``data_2d_h36m_<det>.npz`` (``cpn_ft_h36m_dbb``, ``gt``, ``detectron_ft_h36m``, ...):
   key ``positions_2d`` subject -> action -> list of 4 arrays (T, 17, 2) in pixels, one per
-  camera in the order 54138969, 55011271, 58860488, 60457274, and ``metadata`` {num_joints,
-  keypoints_symmetry[, layout_name]}. Detections can have a few more frames than the
-  mocap: they are trimmed to the 3D length, as VideoPose3D does; fewer frames is an error.
+  camera in the order 54138969, 55011271, 58860488, 60457274, and ``metadata`` {layout_name,
+  num_joints, keypoints_symmetry}. ``layout_name`` "h36m" is H36M-17 order; "coco" (e.g.
+  VideoPose3D's ``detectron_pt_coco``) is COCO-17 order and is mapped to H36M-17 with
+  ``langpose.data.wild.coco_to_h36m``; any other layout is refused. Without
+  ``layout_name`` the layout is recognised from ``keypoints_symmetry``. Detections can have
+  a few more frames than the mocap: they are trimmed to the 3D length, as VideoPose3D
+  does; fewer frames is an error.
 
 The 3D target of a view is the world pose mapped into that camera's frame with the
 subject's calibration (``langpose.data.h36m_cameras``), as VideoPose3D does.
@@ -24,12 +29,17 @@ evaluation in ``train.py``): ``h36m_sh_conf_cam_source_final.pkl`` (or
 (N, 17, 3) (x, y pixels; z root-relative depth scaled like the pixels), ``camera_name``
 (N,) str, ``source`` (N,) str like ``"s_09_act_02_subact_01_ca_01"``; the test split also
 ``action`` (N,), ``2.5d_factor`` (N,) and ``joints_2.5d_image`` (N, 17, 3) = joint3d_image x
-factor (mm). Frames are split into sequences by ``source``.
+factor (mm). Frames are split into sequences by ``source``. MotionBERT's ``action`` field
+uses short names (Direction, Discuss, Greet, Phone, Pose, Purchase, Smoke, Wait, Walk,
+WalkTwo, ...); the action of a sequence is taken from the ``act_XX`` id of its ``source``
+(``H36M_ACTION_IDS``), the field is kept in ``meta["action_field"]``.
+
+All pickled content is read with ``langpose.safe_pickle`` (no code from the file runs);
+a malformed file raises ``DataFormatError`` (a ``ValueError``) naming the file and key.
 """
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from typing import Iterable
 
@@ -38,6 +48,8 @@ import numpy as np
 from langpose.camera import H36M_INTRINSICS
 from langpose.data.h36m_cameras import H36M_CAMERA_IDS, h36m_camera
 from langpose.data.sequence import View
+from langpose.data.wild import coco_to_h36m
+from langpose.safe_pickle import DataFormatError, load_npz, load_pickle
 
 H36M_ACTIONS: tuple[str, ...] = (
     "Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
@@ -52,7 +64,10 @@ H36M_KEEP_32: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19
 """Indices of the 17 kept joints among the 32 of the raw mocap (VideoPose3D's remove_joints)."""
 
 # Human3.6M action ids as used in the dataset's file names and MotionBERT's `source`
-# strings ("act_02" ... "act_16").
+# strings ("act_02" ... "act_16"): the order of the dataset's own action list (also
+# 3DMPPE's / HybrIK's ``action_name[act - 2]``; MotionBERT's three excluded S9 sources,
+# act 05/10/13, are Greeting, SittingDown and Waiting under it). Some toolkits label the
+# ids alphabetically instead (7 Photo, 8 Pose, ..., 14 WalkDog, 15 Walk), which is wrong.
 H36M_ACTION_IDS: dict[int, str] = {
     2: "Directions", 3: "Discussion", 4: "Eating", 5: "Greeting", 6: "Phoning", 7: "Posing",
     8: "Purchases", 9: "Sitting", 10: "SittingDown", 11: "Smoking", 12: "Photo", 13: "Waiting",
@@ -69,6 +84,10 @@ MotionBERT's evaluation skips (``block_list`` in Walter0807/MotionBERT ``train.p
 _ALIASES = {
     "takingphoto": "Photo", "photo": "Photo", "walkingdog": "WalkDog", "walkdog": "WalkDog",
     "walkingtogether": "WalkTogether", "walktogether": "WalkTogether",
+    # MotionBERT's short names (its `action` field)
+    "direction": "Directions", "discuss": "Discussion", "greet": "Greeting", "phone": "Phoning",
+    "pose": "Posing", "purchase": "Purchases", "smoke": "Smoking", "wait": "Waiting", "walk": "Walking",
+    "walktwo": "WalkTogether",
 }
 
 VIDEOPOSE3D_HELP = ("make it with VideoPose3D's data/prepare_data_h36m.py (see "
@@ -82,7 +101,8 @@ def normalize_action(name: str) -> str:
     """H36M action name -> one of ``H36M_ACTIONS``: drops the sub-index and unifies spellings.
 
     "Walking 1" -> "Walking", "TakingPhoto 1" -> "Photo", "WalkingDog" -> "WalkDog",
-    "Walk Together 2" -> "WalkTogether".
+    "Walk Together 2" -> "WalkTogether"; MotionBERT's short names too ("Direction",
+    "Greet", "Walk", "WalkTwo", ...).
     """
     base = re.sub(r"[\s_\-]*\d+$", "", str(name).strip())
     key = re.sub(r"[\s_\-]", "", base).lower()
@@ -110,14 +130,43 @@ def _require(path: str, help_text: str) -> None:
         raise FileNotFoundError(f"expected the file {path}; {help_text}")
 
 
-def _npz_item(path: str, key: str, what: str):
-    with np.load(path, allow_pickle=True) as f:
-        if key not in f.files:
-            raise KeyError(f"{path}: missing key {key!r} ({what}); keys present: {', '.join(f.files)}")
-        value = f[key]
-    if value.dtype == object and value.shape == ():
-        value = value.item()
-    return value
+def _npz_items(path: str, wanted: dict[str, str]) -> dict:
+    """The keys ``wanted`` (key -> what it holds) of an npz, read safely; 0-d object arrays unwrapped."""
+    data = load_npz(path)
+    out = {}
+    for key, what in wanted.items():
+        if key not in data:
+            raise DataFormatError(f"{path}: missing key {key!r} ({what}); keys present: {', '.join(data) or 'none'}")
+        value = data[key]
+        out[key] = value.item() if value.dtype == object and value.shape == () else value
+    return out
+
+
+# H36M layout of VideoPose3D's metadata, and COCO's (common/... suggest_metadata).
+_SYMMETRY = {"h36m": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]],
+             "coco": [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]]}
+_LAYOUTS = {"h36m": "h36m", "human3.6m": "h36m", "coco": "coco"}
+
+
+def _layout(meta: dict, path: str) -> str:
+    """"h36m" or "coco" from a VideoPose3D metadata dict; anything else is refused."""
+    name = meta.get("layout_name")
+    if name is None:
+        sym = meta.get("keypoints_symmetry")
+        try:
+            sym = [[int(j) for j in side] for side in sym]
+        except (TypeError, ValueError):
+            sym = None
+        for layout, ref in _SYMMETRY.items():
+            if sym == ref:
+                return layout
+        raise DataFormatError(f"{path}: metadata has no 'layout_name' and its keypoints_symmetry {meta.get('keypoints_symmetry')!r} "
+                              "is neither H36M's nor COCO's; expected layout_name 'h36m' or 'coco'")
+    layout = _LAYOUTS.get(str(name).strip().lower())
+    if layout is None:
+        raise DataFormatError(f"{path}: metadata layout_name is {name!r}; langpose reads 'h36m' (H36M-17 order) "
+                              "or 'coco' (COCO-17 order, mapped to H36M-17)")
+    return layout
 
 
 def load_positions_3d(path: str) -> dict[str, dict[str, np.ndarray]]:
@@ -127,7 +176,7 @@ def load_positions_3d(path: str) -> dict[str, dict[str, np.ndarray]]:
     17 joints are kept as they are). Action keys are kept as in the file ("Walking 1").
     """
     _require(path, VIDEOPOSE3D_HELP)
-    data = _npz_item(path, "positions_3d", "subject -> action -> (T, 32, 3) metres")
+    data = _npz_items(path, {"positions_3d": "subject -> action -> (T, 32, 3) metres"})["positions_3d"]
     if not isinstance(data, dict):
         raise ValueError(f"{path}: 'positions_3d' must hold a dict subject -> action -> array, got {type(data).__name__}")
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -144,23 +193,46 @@ def load_positions_3d(path: str) -> dict[str, dict[str, np.ndarray]]:
 
 
 def load_positions_2d(path: str) -> tuple[dict[str, dict[str, list[np.ndarray]]], dict]:
-    """Read ``data_2d_h36m_<det>.npz``: (subject -> action -> 4 x (T, 17, 2|3) pixels, metadata)."""
+    """Read ``data_2d_h36m_<det>.npz``: (subject -> action -> 4 x (T, 17, 2|3) pixels, metadata).
+
+    The keypoints come back in H36M-17 order: a COCO-layout file (``layout_name`` "coco")
+    is mapped with ``coco_to_h36m`` (the returned metadata then says ``layout_name`` "h36m"
+    and keeps the file's in ``source_layout``); other layouts are refused.
+    """
     _require(path, VIDEOPOSE3D_HELP)
-    data = _npz_item(path, "positions_2d", "subject -> action -> list of 4 (T, 17, 2) pixel arrays")
-    meta = _npz_item(path, "metadata", "{num_joints, keypoints_symmetry}")
+    items = _npz_items(path, {"positions_2d": "subject -> action -> list of 4 (T, 17, 2) pixel arrays",
+                              "metadata": "{layout_name, num_joints, keypoints_symmetry}"})
+    data, meta = items["positions_2d"], items["metadata"]
     if not isinstance(data, dict) or not isinstance(meta, dict):
-        raise ValueError(f"{path}: 'positions_2d' and 'metadata' must each hold a dict")
+        raise DataFormatError(f"{path}: 'positions_2d' and 'metadata' must each hold a dict")
+    layout = _layout(meta, path)
     if int(meta.get("num_joints", 17)) != 17:
-        raise ValueError(f"{path}: metadata num_joints is {meta['num_joints']}, expected 17 (H36M layout)")
+        raise DataFormatError(f"{path}: metadata num_joints is {meta['num_joints']}, expected 17 ({layout} layout)")
+    out: dict[str, dict[str, list[np.ndarray]]] = {}
     for subject, actions in data.items():
+        if not isinstance(actions, dict):
+            raise DataFormatError(f"{path}: positions_2d[{subject!r}] must be a dict action -> list of 4 arrays")
+        out[subject] = {}
         for action, cams in actions.items():
-            if len(cams) != 4:
-                raise ValueError(f"{path}: positions_2d[{subject!r}][{action!r}] has {len(cams)} cameras, expected 4")
+            if not isinstance(cams, (list, tuple)) or len(cams) != 4:
+                n = len(cams) if isinstance(cams, (list, tuple)) else type(cams).__name__
+                raise DataFormatError(f"{path}: positions_2d[{subject!r}][{action!r}] has {n} cameras, expected a list of 4")
+            mapped = []
             for c, kp in enumerate(cams):
                 kp = np.asarray(kp)
                 if kp.ndim != 3 or kp.shape[1] != 17 or kp.shape[2] not in (2, 3):
-                    raise ValueError(f"{path}: positions_2d[{subject!r}][{action!r}][{c}] must be (T, 17, 2), got {kp.shape}")
-    return data, meta
+                    raise DataFormatError(f"{path}: positions_2d[{subject!r}][{action!r}][{c}] must be (T, 17, 2), got {kp.shape}")
+                if layout == "coco":
+                    C = kp.shape[2]
+                    conf = kp[..., 2:3] if C == 3 else np.ones(kp.shape[:2] + (1,))
+                    h = coco_to_h36m(np.concatenate([kp[..., :2], conf], axis=-1))  # (T, 17, 3) H36M order
+                    kp = h[..., :C].astype(kp.dtype)
+                mapped.append(kp)
+            out[subject][action] = mapped
+    if layout == "coco":
+        meta = {**meta, "layout_name": "h36m", "source_layout": "coco",
+                "keypoints_symmetry": [list(s) for s in _SYMMETRY["h36m"]]}
+    return out, meta
 
 
 def load_h36m_views(data_root: str, split: str = "test", detections: str | None = "cpn_ft_h36m_dbb",
@@ -194,7 +266,7 @@ def load_h36m_views(data_root: str, split: str = "test", detections: str | None 
     views: list[View] = []
     for subject in subjects:
         if subject not in pos3d:
-            raise KeyError(f"{path3d}: subject {subject!r} missing from positions_3d (has {', '.join(sorted(pos3d))})")
+            raise DataFormatError(f"{path3d}: subject {subject!r} missing from positions_3d (has {', '.join(sorted(pos3d))})")
         for action in sorted(pos3d[subject]):
             act = normalize_action(action)
             if keep_actions is not None and act not in keep_actions:
@@ -209,7 +281,7 @@ def load_h36m_views(data_root: str, split: str = "test", detections: str | None 
                     conf = np.ones((T, 17, 1))
                 else:
                     if subject not in kp2d or action not in kp2d[subject]:
-                        raise KeyError(f"{path2d}: positions_2d has no entry for subject {subject!r} action {action!r}")
+                        raise DataFormatError(f"{path2d}: positions_2d has no entry for subject {subject!r} action {action!r}")
                     kp = np.asarray(kp2d[subject][action][c], dtype=np.float64)
                     if len(kp) < T:
                         raise ValueError(f"{path2d}: positions_2d[{subject!r}][{action!r}][{c}] has {len(kp)} frames, "
@@ -245,19 +317,20 @@ def parse_source(source: str) -> tuple[str, str, int, int]:
 
 
 def read_motionbert_pickle(path: str) -> dict:
-    """Read the MotionBERT pickle and check its keys (errors name the file and the key)."""
+    """Read the MotionBERT pickle safely and check its keys (errors name the file and the key)."""
     _require(path, MOTIONBERT_HELP)
-    with open(path, "rb") as f:
-        data = pickle.load(f)
+    data = load_pickle(path)
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a dict with 'train' and 'test', got {type(data).__name__}")
+        raise DataFormatError(f"{path}: expected a dict with 'train' and 'test', got {type(data).__name__}")
     for split in ("train", "test"):
         if split not in data:
-            raise KeyError(f"{path}: missing key {split!r}")
+            raise DataFormatError(f"{path}: missing key {split!r}; keys present: {', '.join(map(str, data))}")
+        if not isinstance(data[split], dict):
+            raise DataFormatError(f"{path}: {split!r} must hold a dict of per-frame arrays, got {type(data[split]).__name__}")
         keys = _MB_KEYS + (_MB_TEST_KEYS if split == "test" else ())
         for k in keys:
             if k not in data[split]:
-                raise KeyError(f"{path}: missing key {split}/{k!r}; keys present: {', '.join(data[split])}")
+                raise DataFormatError(f"{path}: missing key {split}/{k!r}; keys present: {', '.join(map(str, data[split]))}")
     return data
 
 
@@ -287,8 +360,12 @@ def load_motionbert_views(path: str, split: str = "test", drop_excluded: bool = 
       ``joints_2.5d_image`` (recorded in ``meta["factor_estimated"]``). Only the scale is
       estimated; the shape is the file's.
     ``drop_excluded`` removes the three S9 sequences of ``MOTIONBERT_EXCLUDED_SOURCES``
-    (only relevant to the test split). ``action`` comes from the test ``action`` field
-    (normalised) or from the ``act_XX`` id of the source.
+    (only relevant to the test split). ``action`` comes from the ``act_XX`` id of the source
+    (``H36M_ACTION_IDS``); the test ``action`` field (MotionBERT's short names) is kept as
+    ``meta["action_field"]`` and ``meta["action_field_agrees"]`` says whether its
+    normalised name is the same. Test views also carry ``meta["2.5d_factor"]``, the
+    (T,) per-frame factor (mm per image unit) that MotionBERT's evaluation multiplies by
+    (``langpose.protocols``, protocol "motionbert").
     """
     if split not in ("train", "test"):
         raise ValueError(f"unknown MotionBERT split {split!r}; expected 'train' or 'test'")
@@ -317,7 +394,9 @@ def load_motionbert_views(path: str, split: str = "test", drop_excluded: bool = 
         if factor.shape != (N,) or target.shape != (N, 17, 3):
             raise ValueError(f"{path}: test/'2.5d_factor' must be (N,) and test/'joints_2.5d_image' (N, 17, 3), "
                              f"got {factor.shape} and {target.shape}")
-        actions_field = np.asarray(d["action"]).astype(str) if "action" in d else None
+        actions_field = np.asarray(d["action"]).astype(str).reshape(-1) if "action" in d else None
+        if actions_field is not None and len(actions_field) != N:
+            raise DataFormatError(f"{path}: test/'action' has {len(actions_field)} entries, expected {N} (len of 'source')")
     else:
         ref = float(np.median(_bone_sum(np.asarray(data["test"]["joints_2.5d_image"], dtype=np.float64))))
         target = None
@@ -336,8 +415,14 @@ def load_motionbert_views(path: str, split: str = "test", drop_excluded: bool = 
         meta = {"dataset": "h36m_motionbert", "source": source, "frames": (int(a), int(b)), "subaction": sub}
         if target is not None:
             y = target[a:b]
+            meta["2.5d_factor"] = factor[a:b].copy()
             if actions_field is not None:
-                action = normalize_action(actions_field[a])
+                field = str(actions_field[a])
+                try:
+                    agrees = normalize_action(field) == action
+                except ValueError:
+                    agrees = False
+                meta["action_field"], meta["action_field_agrees"] = field, agrees
         else:
             seq_sum = float(np.median(_bone_sum(j3d[a:b])))
             if seq_sum <= 0:

@@ -29,6 +29,7 @@ import os
 import numpy as np
 
 from langpose.data.sequence import View
+from langpose.safe_pickle import DataFormatError, load_npz
 
 MPI_TO_H36M: tuple[int, ...] = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5, 6, 7, 2, 3, 4)
 """H36M-17 joint j is MPI joint ``MPI_TO_H36M[j]``."""
@@ -54,22 +55,23 @@ def sequence_resolution(seq: str) -> tuple[int, int]:
 
 
 def _load_data(path: str) -> dict:
+    """The pickled dict under key ``data``, read with ``langpose.safe_pickle`` (no code runs)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"expected the file {path}; {HELP}")
-    with np.load(path, allow_pickle=True) as f:
-        if "data" not in f.files:
-            raise KeyError(f"{path}: missing key 'data'; keys present: {', '.join(f.files)}")
-        data = f["data"]
+    f = load_npz(path)
+    if "data" not in f:
+        raise DataFormatError(f"{path}: missing key 'data'; keys present: {', '.join(f) or 'none'}")
+    data = f["data"]
     data = data.item() if data.dtype == object and data.shape == () else data
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: 'data' must hold a dict, got {type(data).__name__}")
+        raise DataFormatError(f"{path}: 'data' must hold a dict, got {type(data).__name__}")
     return data
 
 
 def _arr(d: dict, key: str, where: str, path: str, tail: tuple[int, ...]) -> np.ndarray:
     if not isinstance(d, dict) or key not in d:
         have = ", ".join(map(str, d)) if isinstance(d, dict) else type(d).__name__
-        raise KeyError(f"{path}: missing key {key!r} in {where} (has {have})")
+        raise DataFormatError(f"{path}: missing key {key!r} in {where} (has {have})")
     a = np.asarray(d[key], dtype=np.float64)
     if a.ndim != 1 + len(tail) or a.shape[1:] != tail:
         raise ValueError(f"{path}: {where}/{key!r} must be (T, {', '.join(map(str, tail))}), got {a.shape}")
@@ -133,12 +135,12 @@ def load_mpi3dhp_views(data_root: str, split: str = "test", sequences=None) -> l
         if sequences is not None and seq not in sequences:
             continue
         if seq not in data:
-            raise KeyError(f"{path}: missing key {seq!r} in data (has {', '.join(map(str, data))})")
+            raise DataFormatError(f"{path}: missing key {seq!r} in data (has {', '.join(map(str, data))})")
         d = data[seq]
         kp = _arr(d, "data_2d", f"data[{seq!r}]", path, (17, 2))
         j3d = _arr(d, "data_3d", f"data[{seq!r}]", path, (17, 3))
         if "valid" not in d:
-            raise KeyError(f"{path}: missing key 'valid' in data[{seq!r}] (has {', '.join(d)})")
+            raise DataFormatError(f"{path}: missing key 'valid' in data[{seq!r}] (has {', '.join(map(str, d))})")
         valid = np.asarray(d["valid"]).reshape(-1).astype(bool)
         if valid.shape != (len(kp),):
             raise ValueError(f"{path}: data[{seq!r}]/'valid' has {valid.size} entries for {len(kp)} frames")
