@@ -5,14 +5,20 @@ and returns the input's unit: metres in, metres out (reports multiply by 1000 fo
 With ``reduce=False`` the per-frame values (shape ``(...)``) come back instead of the mean.
 Inputs are checked: equal shapes, a trailing dimension of 3, no NaN/inf.
 
+Each error is written once, as a torch kernel (``per_pose_mpjpe``, ``per_pose_n_mpjpe``,
+``per_step_mpjve``: tensors in and out, differentiable, no checks and no host
+synchronisation); the checked metrics here and the training losses (``langpose.losses``)
+both call them.
+
 Formulas (pred P, target G, J joints):
 - MPJPE  = mean_j ||P_j - G_j||.
 - P-MPJPE: MPJPE after the similarity transform (rotation R, scale s, translation t)
   that best maps P onto G in the least-squares sense (Umeyama/Procrustes), per frame.
 - N-MPJPE: MPJPE after the least-squares scale s* = <P, G> / <P, P>, per frame.
 - MPJVE  = mean over t, j of ||(P_{t+1} - P_t) - (G_{t+1} - G_t)|| (per-frame velocity error).
-- PCK@τ  = fraction of joints with error <= τ (150 mm by default, given in metres: 0.15).
-- AUC    = mean of PCK over thresholds 0, 5, ..., 150 mm.
+- PCK@τ  = fraction of joints with error < τ (150 mm by default, given in metres: 0.15);
+  strictly below, as MPI-INF-3DHP's MATLAB reference (``mpii_compute_3d_pck.m``).
+- AUC    = mean of PCK over thresholds 0, 5, ..., 150 mm (so the 0 mm term is always 0).
 """
 from __future__ import annotations
 
@@ -56,10 +62,35 @@ def _joint_errors(p, g):
     return torch.linalg.norm(p - g, dim=-1)  # (..., J)
 
 
+# ----------------------------------------------------------------------------- torch kernels
+def per_pose_mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MPJPE of every pose: (..., J, 3) tensors -> (...), the input's unit. Unchecked, differentiable."""
+    return _joint_errors(pred, target).mean(dim=-1)
+
+
+def per_pose_n_mpjpe(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """N-MPJPE of every pose: MPJPE after scaling ``pred`` by s* = <P, G> / max(<P, P>, eps).
+
+    (..., J, 3) tensors -> (...). Unchecked, differentiable (the scale too).
+    """
+    num = (pred * target).sum(dim=(-1, -2), keepdim=True)  # (..., 1, 1)
+    den = (pred * pred).sum(dim=(-1, -2), keepdim=True).clamp(min=eps)  # (..., 1, 1)
+    return per_pose_mpjpe(num / den * pred, target)
+
+
+def per_step_mpjve(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Velocity error of every step: (..., T, J, 3) tensors, T >= 2 -> (..., T-1), the input's
+    unit per frame. Unchecked, differentiable."""
+    vp = pred[..., 1:, :, :] - pred[..., :-1, :, :]  # (..., T-1, J, 3)
+    vg = target[..., 1:, :, :] - target[..., :-1, :, :]
+    return per_pose_mpjpe(vp, vg)
+
+
+# ----------------------------------------------------------------------------- checked metrics
 def mpjpe(pred, target, reduce: bool = True):
     """Mean per-joint position error, in the input's unit. (..., J, 3) -> scalar or (...)."""
     p, g, np_out = _prepare(pred, target, "mpjpe")
-    err = _joint_errors(p, g).mean(dim=-1)  # (...)
+    err = per_pose_mpjpe(p, g)  # (...)
     return _out(err.mean() if reduce else err, np_out)
 
 
@@ -90,16 +121,14 @@ def p_mpjpe(pred, target, reduce: bool = True):
     """MPJPE after per-frame rigid Procrustes alignment with scale (Protocol #2)."""
     p, g, np_out = _prepare(pred, target, "p_mpjpe")
     aligned = procrustes_align(p, g)
-    err = _joint_errors(aligned, g).mean(dim=-1)
+    err = per_pose_mpjpe(aligned, g)
     return _out(err.mean() if reduce else err, np_out)
 
 
 def n_mpjpe(pred, target, reduce: bool = True):
     """MPJPE after the per-frame least-squares scale of ``pred`` (no rotation/translation)."""
     p, g, np_out = _prepare(pred, target, "n_mpjpe")
-    num = (p * g).sum(dim=(-1, -2), keepdim=True)
-    den = (p * p).sum(dim=(-1, -2), keepdim=True).clamp(min=1e-12)
-    err = _joint_errors(num / den * p, g).mean(dim=-1)
+    err = per_pose_n_mpjpe(p, g)
     return _out(err.mean() if reduce else err, np_out)
 
 
@@ -111,9 +140,7 @@ def mpjve(pred, target, reduce: bool = True):
     p, g, np_out = _prepare(pred, target, "mpjve", min_dims=3)
     if p.shape[-3] < 2:
         raise ValueError(f"mpjve: need at least 2 frames in dim -3, got shape {tuple(p.shape)}")
-    vp = p[..., 1:, :, :] - p[..., :-1, :, :]  # (..., T-1, J, 3)
-    vg = g[..., 1:, :, :] - g[..., :-1, :, :]
-    err = _joint_errors(vp, vg).mean(dim=-1)
+    err = per_step_mpjve(p, g)  # (..., T-1)
     return _out(err.mean() if reduce else err, np_out)
 
 
@@ -127,7 +154,7 @@ def _subset(p, g, joints):
 
 
 def pck(pred, target, threshold: float = 0.150, joints: Iterable[int] | None = None):
-    """Percentage of correct keypoints: fraction (0..1) of joints whose error <= ``threshold``.
+    """Percentage of correct keypoints: fraction (0..1) of joints whose error < ``threshold``.
 
     ``threshold`` is in the input's unit (0.150 for 150 mm when poses are in metres).
     ``joints`` restricts to a subset (e.g. the 14 MPI-INF-3DHP evaluation joints).
@@ -135,17 +162,17 @@ def pck(pred, target, threshold: float = 0.150, joints: Iterable[int] | None = N
     p, g, np_out = _prepare(pred, target, "pck")
     p, g = _subset(p, g, joints)
     err = _joint_errors(p, g)
-    return _out((err <= threshold).to(p.dtype).mean(), np_out)
+    return _out((err < threshold).to(p.dtype).mean(), np_out)
 
 
 def auc(pred, target, thresholds: Sequence[float] | None = None, joints: Iterable[int] | None = None):
-    """Area under the PCK curve: mean PCK over ``thresholds`` (default 0:5:150 mm, in metres)."""
+    """Area under the PCK curve: mean PCK (error < t) over ``thresholds`` (default 0:5:150 mm, in metres)."""
     p, g, np_out = _prepare(pred, target, "auc")
     p, g = _subset(p, g, joints)
     if thresholds is None:
         thresholds = np.arange(0, 151, 5) / 1000.0
     err = _joint_errors(p, g)  # (..., J)
-    values = torch.stack([(err <= float(t)).to(p.dtype).mean() for t in thresholds])
+    values = torch.stack([(err < float(t)).to(p.dtype).mean() for t in thresholds])
     return _out(values.mean(), np_out)
 
 

@@ -11,10 +11,29 @@ in percent).
 
 - Human3.6M: Protocol #1 = MPJPE, Protocol #2 = P-MPJPE (rigid alignment with scale), each
   averaged over all frames of an action (all cameras, all sub-actions), then over the 15
-  actions (VideoPose3D / MotionBERT convention).
+  actions (VideoPose3D / MotionBERT convention). Two named protocols (``PROTOCOLS``) decide
+  which frames are scored and how the prediction is scaled (``run_protocol(...,
+  protocol=...)``):
+
+  - ``"videopose3d"``: every frame of every test sequence, the metric prediction as it is
+    (VideoPose3D's convention; langpose lifts each whole sequence window by window, the
+    last window moved back to end on the last frame).
+  - ``"motionbert"``: MotionBERT's evaluation (Walter0807/MotionBERT ``train.py``
+    ``evaluate`` with ``lib/data/datareader_h36m.py``, ``split_clips``): each test
+    sequence (one ``source``) is cut into full 243-frame clips with stride 243, each clip
+    is lifted on its own, flip test on, and only the frames of those clips are scored
+    (a sequence's last < 243 frames are not; published logs score 541,404 of 566,920
+    frames). Its model predicts in image units and the evaluation multiplies the
+    prediction by the per-frame ground-truth ``2.5d_factor``, so the metric scale (how far
+    and how tall the person is) is never the model's error. A langpose lifter predicts
+    metres, so its prediction is first put in image units by the scale that maps its
+    x, y onto its own 2D input (``motionbert_rescale``), then multiplied by the factor.
+    Needs the MotionBERT test views (``meta["2.5d_factor"]``).
 - MPI-INF-3DHP: PCK@150 mm and AUC over thresholds 0:5:150 mm on the 14 evaluation joints,
   MPJPE on all 17 joints; per sequence TS1-TS6 and overall (pooled over the valid frames of
-  all sequences), valid frames only (P-STMO / MotionAGFormer convention).
+  all sequences), valid frames only (P-STMO / MotionAGFormer convention). A joint is
+  correct when its error is strictly below the threshold, as in the MATLAB reference
+  (``mpii_compute_3d_pck.m``).
 """
 from __future__ import annotations
 
@@ -25,6 +44,7 @@ import numpy as np
 from langpose import metrics
 from langpose.data.h36m import H36M_ACTIONS
 from langpose.data.mpi3dhp import EVAL_JOINTS_H36M, TEST_SEQUENCES
+from langpose.inference import predict_arrays, predict_views, view_to_input
 
 
 def _stack(x, name: str) -> np.ndarray:
@@ -152,20 +172,129 @@ def mpi3dhp_markdown(result: Mapping, digits: int = 1) -> str:
     return "\n".join(rows) + "\n"
 
 
-# ---------------------------------------------------------------------------- end to end
-def run_protocol(model, views, dataset: str, window: int = 27, flip_test: bool = False,
-                 batch_size: int = 64) -> tuple[dict, str]:
-    """Lift ``views`` with ``model`` (windowed, ``langpose.inference.predict_views``) and build
-    the benchmark table: ``(result, markdown)``.
+# ---------------------------------------------------------------------------- MotionBERT
+PROTOCOLS: tuple[str, ...] = ("videopose3d", "motionbert")
+"""The named Human3.6M protocols of ``run_protocol`` (see the module docstring)."""
 
-    ``dataset`` "mpi3dhp" gives the 3DHP table (valid frames, per TS sequence); any H36M
-    dataset ("h36m", "h36m_motionbert") the per-action P1/P2 table.
+PROTOCOL_NOTES = {
+    "videopose3d": "every frame, metric prediction (VideoPose3D convention)",
+    "motionbert": "full 243-frame clips with stride 243 only, flip test, prediction in image units x the "
+                  "ground-truth 2.5d factor (MotionBERT's evaluation)",
+}
+
+MOTIONBERT_CLIP = 243
+"""MotionBERT's clip length and test stride (``clip_len``; ``data_stride_test = clip_len``)."""
+
+
+def motionbert_clips(length: int, clip: int = MOTIONBERT_CLIP) -> list[tuple[int, int]]:
+    """The frame ranges [start, end) that MotionBERT scores in a test sequence of ``length`` frames.
+
+    Full clips of ``clip`` frames starting at 0, clip, 2 clip, ...; the remaining
+    ``length % clip`` frames are not scored. A sequence shorter than one clip is one
+    range over all its frames (MotionBERT resamples it to ``clip`` frames; langpose lifts
+    it with the engine's edge padding instead).
     """
-    from langpose.inference import predict_views
+    if length <= 0 or clip <= 0:
+        raise ValueError(f"motionbert_clips: length and clip must be positive, got {length} and {clip}")
+    if length < clip:
+        return [(0, int(length))]
+    return [(s, s + clip) for s in range(0, length - clip + 1, clip)]
 
-    preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size)
+
+def motionbert_rescale(pred, keypoints2d, factor) -> np.ndarray:
+    """A metric prediction scaled as MotionBERT's evaluation scales its model's output.
+
+    MotionBERT's model predicts the pose in image units (pixels; depth scaled like x, y)
+    and its evaluation multiplies that by the frame's ground-truth ``2.5d_factor`` (mm per
+    pixel) to get millimetres. A metric prediction P (metres) is put in image units by
+    the scale k (pixels per metre) that best maps its x, y onto the frame's 2D input
+    (confidence-weighted least squares ``u ~ k P_xy + b``, k >= 0), so that the result,
+    ``k * P * factor / 1000``, is what an image-unit model with P's shape would have been
+    scored with: the metric scale is the ground truth's, errors of shape and depth count.
+
+    Args:
+        pred: (T, 17, 3) metres, camera frame (made root-relative here).
+        keypoints2d: (T, 17, 3) the 2D input of those frames, pixels + confidence.
+        factor: (T,) MotionBERT's ``2.5d_factor``, mm per pixel.
+    Returns (T, 17, 3) metres, root-relative. A frame without confident joints, or whose
+    prediction has no extent in x, y, gets k = 0 (every joint at the root).
+    """
+    p = np.asarray(pred, dtype=np.float64)
+    kp = np.asarray(keypoints2d, dtype=np.float64)
+    f = np.asarray(factor, dtype=np.float64).reshape(-1)
+    if p.ndim != 3 or p.shape[1:] != (17, 3) or kp.shape != p.shape or f.shape != (len(p),):
+        raise ValueError(f"motionbert_rescale: expected pred (T, 17, 3), keypoints2d (T, 17, 3) and factor (T,), "
+                         f"got {p.shape}, {kp.shape} and {f.shape}")
+    p = p - p[:, :1]  # (T, 17, 3) root-relative, metres
+    w = np.clip(kp[..., 2], 0.0, None)[..., None]  # (T, 17, 1) weights
+    sw = np.maximum(w.sum(1, keepdims=True), 1e-12)  # (T, 1, 1)
+    dp = p[..., :2] - (w * p[..., :2]).sum(1, keepdims=True) / sw  # (T, 17, 2) metres, centred
+    du = kp[..., :2] - (w * kp[..., :2]).sum(1, keepdims=True) / sw  # (T, 17, 2) pixels, centred
+    num = (w * dp * du).sum((1, 2))  # (T,)
+    den = (w * dp * dp).sum((1, 2))  # (T,)
+    k = np.where(den > 1e-18, np.maximum(num, 0.0) / np.maximum(den, 1e-18), 0.0)  # (T,) pixels per metre
+    return p * (k * f / 1000.0)[:, None, None]
+
+
+def _motionbert_groups(model, views, window: int, flip_test: bool, batch_size: int) -> dict:
+    """Lift the full clips of every view and group (rescaled pred, target) by action."""
+    clips = []
+    for i, v in enumerate(views):
+        factor = v.meta.get("2.5d_factor") if isinstance(v.meta, dict) else None
+        if factor is None:
+            raise ValueError(f"protocol 'motionbert': view {v.name!r} has no meta['2.5d_factor']; it needs the "
+                             "MotionBERT test views (load_views('h36m_motionbert', 'test', ...))")
+        if v.joints3d is None or len(factor) != len(v.keypoints2d):
+            raise ValueError(f"protocol 'motionbert': view {v.name!r} needs a 3D target and one 2.5d factor per frame")
+        clips += [(i, s, e) for s, e in motionbert_clips(len(v.keypoints2d))]
+    x = [view_to_input(v) for v in views]
+    preds = predict_arrays(model, [x[i][s:e] for i, s, e in clips], window=window, flip_test=flip_test,
+                           batch_size=batch_size)  # one (e - s, 17, 3) per clip, metres
+    groups: dict[str, tuple[list, list]] = {}
+    for (i, s, e), p in zip(clips, preds):
+        v = views[i]
+        scaled = motionbert_rescale(p, v.keypoints2d[s:e], np.asarray(v.meta["2.5d_factor"])[s:e])
+        g = groups.setdefault(str(v.action), ([], []))
+        g[0].append(scaled)
+        g[1].append(np.asarray(v.joints3d[s:e], dtype=np.float64))
+    return {k: (np.concatenate(a), np.concatenate(b)) for k, (a, b) in groups.items()}
+
+
+# ---------------------------------------------------------------------------- end to end
+def run_protocol(model, views, dataset: str, window: int | None = None, flip_test: bool | None = None,
+                 batch_size: int = 64, protocol: str | None = None) -> tuple[dict, str]:
+    """Lift ``views`` with ``model`` (``langpose.inference``) and build the benchmark table:
+    ``(result, markdown)``.
+
+    ``dataset`` "mpi3dhp" gives the 3DHP table (valid frames, per TS sequence; ``protocol``
+    must be None); any H36M dataset ("h36m", "h36m_motionbert") the per-action P1/P2 table
+    under ``protocol`` (``PROTOCOLS``, default "videopose3d"): "videopose3d" lifts whole
+    sequences (``window`` default 27, flip test default off) and scores every frame;
+    "motionbert" reproduces MotionBERT's evaluation on its test pickle (``window`` default
+    243, so each clip is one window; flip test default on). The H36M result records
+    ``protocol``, ``window`` and ``flip_test``; the markdown ends with a line naming the
+    protocol.
+    """
     if dataset == "mpi3dhp":
+        if protocol is not None:
+            raise ValueError(f"run_protocol: protocol {protocol!r} applies to Human3.6M; MPI-INF-3DHP has one protocol "
+                             "(leave protocol=None)")
+        preds = predict_views(model, views, window=27 if window is None else window, flip_test=bool(flip_test),
+                              batch_size=batch_size)
         result = mpi3dhp_protocol(group_by(views, preds, "action", mask_key="valid"))
         return result, mpi3dhp_markdown(result)
-    result = h36m_protocol(group_by(views, preds, "action"))
-    return result, h36m_markdown(result)
+    protocol = "videopose3d" if protocol is None else protocol
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"run_protocol: unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+    if protocol == "motionbert":
+        window = MOTIONBERT_CLIP if window is None else window
+        flip_test = True if flip_test is None else bool(flip_test)
+        result = h36m_protocol(_motionbert_groups(model, views, window, flip_test, batch_size))
+    else:
+        window = 27 if window is None else window
+        flip_test = bool(flip_test)
+        preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size)
+        result = h36m_protocol(group_by(views, preds, "action"))
+    result.update(protocol=protocol, window=int(window), flip_test=flip_test)
+    md = h36m_markdown(result) + f"\nProtocol: {protocol} ({PROTOCOL_NOTES[protocol]}; window {window}).\n"
+    return result, md

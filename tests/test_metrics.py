@@ -91,18 +91,34 @@ def test_pck_and_auc_constructed_distribution():
     g = np.zeros((1, 10, 3))
     p = g.copy()
     p[0, :, 0] = errs
-    # <= 150 mm: 0..140 -> 8 of 10.
+    # < 150 mm: 0..140 -> 8 of 10.
     assert metrics.pck(p, g, threshold=0.150) == pytest.approx(0.8)
-    # AUC over 0:5:150: PCK(t) = #(errs <= t)/10; errors are exact multiples of 20 mm.
+    # AUC over 0:5:150: PCK(t) = #(errs < t)/10 (errors of 12 mm + multiples of 20 keep off the thresholds).
+    p[0, :, 0] = errs + 0.012
     ts = np.arange(0, 151, 5)
-    expected = np.mean([(np.arange(10) * 20 <= t).sum() / 10 for t in ts])
+    expected = np.mean([(np.arange(10) * 20 + 12 < t).sum() / 10 for t in ts])
     assert metrics.auc(p, g) == pytest.approx(expected)
     # Joint subset: joints 0..4 (errors 0..80 mm) are all within 150 mm.
     assert metrics.pck(p, g, joints=range(5)) == pytest.approx(1.0)
 
 
-def test_auc_perfect_is_one(poses):
-    assert metrics.auc(poses, poses) == pytest.approx(1.0)
+def test_pck_threshold_is_strict_as_the_matlab_reference():
+    # mpii_compute_3d_pck.m counts error < 150 (and error < t on the AUC curve): a joint
+    # exactly at the threshold is not correct, and the 0 mm term of the AUC is always 0.
+    g = np.zeros((1, 2, 3))
+    p = g.copy()
+    p[0, 0, 0], p[0, 1, 0] = 0.150, 0.1499
+    assert metrics.pck(p, g) == pytest.approx(0.5)
+    p[0, 0, 0], p[0, 1, 0] = 0.125, 0.125
+    assert metrics.pck(p, g, threshold=0.125) == 0.0
+    one = np.zeros((1, 1, 3))
+    off = one.copy()
+    off[0, 0, 0] = 0.005  # 5 mm: correct at 10..150 mm, 29 of the 31 thresholds
+    assert metrics.auc(off, one) == pytest.approx(29 / 31)
+
+
+def test_auc_perfect_is_one_but_for_the_zero_threshold(poses):
+    assert metrics.auc(poses, poses) == pytest.approx(30 / 31)
 
 
 def test_per_action_mean_weights_actions_equally():

@@ -105,3 +105,127 @@ def test_run_protocol_end_to_end(tmp_path):
     write_mpi3dhp(tmp_path / "3dhp")
     r3, md3 = run_protocol(_ZeroLifter(), load_views("mpi3dhp", "test", str(tmp_path / "3dhp")), "mpi3dhp", window=4)
     assert r3["all"]["frames"] == 18 and "| All |" in md3
+
+
+# ---------------------------------------------------------------------------- named protocols
+def _key(frame) -> bytes:
+    return np.round(np.asarray(frame, dtype=np.float64), 4).tobytes()
+
+
+class _FrameOracle(torch.nn.Module):
+    """Finds each frame by its exact 2D input and answers ``scale`` x its root-relative ground
+    truth, with every non-root joint moved ``depth_mm`` + ``per_start_mm`` x (first frame of
+    the window) along z (depth). Mirrored inputs are registered too (flip-equivariant)."""
+
+    def __init__(self, views, scale=1.0, depth_mm=0.0, per_start_mm=0.0):
+        super().__init__()
+        from langpose.inference import view_target, view_to_input
+        from langpose.skeleton import H36M
+        self.p = torch.nn.Parameter(torch.zeros(1))
+        self.table, self.frame = {}, {}
+        self.depth, self.per_start = depth_mm / 1000.0, per_start_mm / 1000.0
+        for v in views:
+            x, y = view_to_input(v), view_target(v) * scale
+            for t in range(len(x)):
+                for xx, yy in ((x[t], y[t]), (H36M.flip(x[t]), H36M.flip(y[t]))):
+                    self.table[_key(xx)] = yy
+                    self.frame[_key(xx)] = t
+
+    def lift(self, x):
+        out = np.array([[self.table[_key(f)] for f in w] for w in x.numpy()])  # (B, W, 17, 3)
+        start = np.array([self.frame[_key(w[0])] for w in x.numpy()], dtype=np.float64)  # (B,)
+        out[:, :, 1:, 2] += self.depth + self.per_start * start[:, None, None]
+        return torch.as_tensor(out, dtype=x.dtype)
+
+
+def _mb_views(tmp_path, T=500):
+    from fixtures_real import write_motionbert
+    from langpose.data.registry import load_views
+    write_motionbert(tmp_path / "h36m_sh_conf_cam_source_final.pkl", T=T)
+    return load_views("h36m_motionbert", "test", str(tmp_path))  # S9 Eating, S11 Photo (S9 Greeting 2 dropped)
+
+
+def test_motionbert_clips():
+    from langpose.protocols import motionbert_clips
+    assert motionbert_clips(500) == [(0, 243), (243, 486)]  # the last 14 frames are not scored
+    assert motionbert_clips(486) == [(0, 243), (243, 486)] and motionbert_clips(243) == [(0, 243)]
+    assert motionbert_clips(100) == [(0, 100)]  # shorter than a clip: every frame
+    with pytest.raises(ValueError):
+        motionbert_clips(0)
+
+
+def test_motionbert_rescale_hand_case():
+    from langpose.protocols import motionbert_rescale
+    rng = np.random.default_rng(0)
+    img = rng.normal(scale=100.0, size=(4, 17, 3))  # image units (pixels; depth like x, y)
+    factor = np.array([4.0, 5.0, 6.0, 5.5])  # mm per pixel
+    kp = np.concatenate([img[..., :2] + 500.0, np.ones((4, 17, 1))], -1)
+    gt = img * factor[:, None, None] / 1000.0  # metres
+    for s in (0.5, 1.0, 1.3):  # any metric scale of the right shape scores as the ground truth
+        np.testing.assert_allclose(motionbert_rescale(s * gt, kp, factor), gt - gt[:, :1], atol=1e-9)
+    # depth is not refitted: a depth error survives, in the ground truth's scale
+    bad = gt.copy()
+    bad[:, 1:, 2] += 0.01
+    err = motionbert_rescale(1.3 * bad, kp, factor) - (gt - gt[:, :1])
+    np.testing.assert_allclose(err[:, 1:, 2], 0.01, atol=1e-9)
+    # no confident joint, or a collapsed prediction: k = 0, every joint at the root
+    kp0 = kp.copy()
+    kp0[0, :, 2] = 0
+    assert np.all(motionbert_rescale(gt, kp0, factor)[0] == 0)
+    assert np.all(motionbert_rescale(np.zeros_like(gt), kp, factor) == 0)
+
+
+def test_motionbert_flip_is_langposes_flip():
+    # MotionBERT's flip_data: negate x, swap [4,5,6,11,12,13] with [1,2,3,14,15,16].
+    from langpose.skeleton import H36M
+    x = np.random.default_rng(1).normal(size=(5, 17, 3))
+    ref = x.copy()
+    left, right = [4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]
+    ref[..., 0] *= -1
+    ref[..., left + right, :] = ref[..., right + left, :]
+    np.testing.assert_array_equal(H36M.flip(x), ref)
+
+
+def test_motionbert_protocol_ignores_metric_scale_and_scores_full_clips(tmp_path):
+    from langpose.protocols import run_protocol
+    views = _mb_views(tmp_path)
+    rel = {v.action: v.joints3d - v.joints3d[:, :1] for v in views}
+    # a prediction 1.2 x too large: VideoPose3D's protocol counts it, MotionBERT's does not
+    oracle = _FrameOracle(views, scale=1.2)
+    r_vp, md_vp = run_protocol(oracle, views, "h36m_motionbert", window=243)
+    r_mb, md_mb = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert")
+    for act in ("Eating", "Photo"):
+        assert r_vp["p1"][act] == pytest.approx(0.2 * np.linalg.norm(rel[act], axis=-1).mean() * 1000, rel=1e-4)
+        assert r_mb["p1"][act] == pytest.approx(0.0, abs=1e-3)
+        assert r_vp["frames"][act] == 500 and r_mb["frames"][act] == 486  # 2 clips of 243; 14 frames unscored
+    assert (r_mb["protocol"], r_mb["window"], r_mb["flip_test"]) == ("motionbert", 243, True)
+    assert (r_vp["protocol"], r_vp["flip_test"]) == ("videopose3d", False)
+    assert md_mb.splitlines()[0].startswith("| Protocol |") and md_mb.rstrip().splitlines()[-1].startswith("Protocol: motionbert")
+    assert md_vp.rstrip().splitlines()[-1].startswith("Protocol: videopose3d")
+    # a depth error counts, in the ground truth's scale (10 mm of a 1.2 x too large pose)
+    r_d, _ = run_protocol(_FrameOracle(views, scale=1.2, depth_mm=10.0), views, "h36m_motionbert", protocol="motionbert")
+    assert r_d["p1_avg"] == pytest.approx(10 / 1.2 * 16 / 17, rel=1e-3)
+
+
+def test_motionbert_protocol_lifts_each_clip_alone(tmp_path):
+    from langpose.protocols import run_protocol
+    views = _mb_views(tmp_path)
+    # depth error 0.1 mm x the window's first frame: clip [0, 243) scores 0, clip [243, 486)
+    # 24.3 mm on 16 of 17 joints; a window blended in from elsewhere would change that.
+    oracle = _FrameOracle(views, per_start_mm=0.1)
+    r, _ = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert", flip_test=False)
+    assert r["p1"]["Eating"] == pytest.approx(24.3 * 16 / 17 / 2, rel=1e-3) and r["flip_test"] is False
+
+
+def test_protocol_errors(tmp_path):
+    from fixtures_real import write_videopose3d
+    from langpose.data.registry import load_views
+    from langpose.protocols import run_protocol
+    write_videopose3d(tmp_path, subjects=("S9",), actions=("Walking 1",))
+    views = load_views("h36m", "test", str(tmp_path), subjects=["S9"], cameras=[0])
+    with pytest.raises(ValueError, match="unknown protocol 'p1'; expected one of videopose3d, motionbert"):
+        run_protocol(_ZeroLifter(), views, "h36m", protocol="p1")
+    with pytest.raises(ValueError, match=r"view 'S9/Walking 1/54138969' has no meta\['2.5d_factor'\].*h36m_motionbert"):
+        run_protocol(_ZeroLifter(), views, "h36m", protocol="motionbert")
+    with pytest.raises(ValueError, match="applies to Human3.6M"):
+        run_protocol(_ZeroLifter(), views, "mpi3dhp", protocol="motionbert")
