@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from langpose import metrics
+
 from .skeleton import H36M, Skeleton
 
 MAX_LOGIT_SCALE = 100.0
@@ -75,7 +77,7 @@ def _zero(*tensors) -> torch.Tensor:
 def mpjpe_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean per-joint position error: mean Euclidean distance over (B, T, J), in input units."""
     _check_poses("mpjpe_loss", pred, target)
-    return (pred - target).norm(dim=-1).mean()
+    return metrics.per_pose_mpjpe(pred, target).mean()
 
 
 def n_mpjpe_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -86,9 +88,7 @@ def n_mpjpe_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) ->
     which minimises ||s * pred - target||^2. Invariant to rescaling ``pred``.
     """
     _check_poses("n_mpjpe_loss", pred, target)
-    num = (pred * target).sum(dim=(-2, -1), keepdim=True)  # (B, T, 1, 1)
-    den = (pred * pred).sum(dim=(-2, -1), keepdim=True).clamp_min(eps)  # (B, T, 1, 1)
-    return mpjpe_loss(pred * (num / den), target)
+    return metrics.per_pose_n_mpjpe(pred, target, eps).mean()
 
 
 def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -99,9 +99,7 @@ def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _check_poses("velocity_loss", pred, target)
     if pred.shape[1] < 2:
         return _zero(pred)
-    vp = pred[:, 1:] - pred[:, :-1]  # (B, T-1, J, 3)
-    vt = target[:, 1:] - target[:, :-1]  # (B, T-1, J, 3)
-    return (vp - vt).norm(dim=-1).mean()
+    return metrics.per_step_mpjve(pred, target).mean()  # over (B, T-1)
 
 
 def bone_length_loss(pred: torch.Tensor, target: torch.Tensor, skeleton: Skeleton = H36M) -> torch.Tensor:

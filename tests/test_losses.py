@@ -247,3 +247,19 @@ def test_loss_config_defaults_and_unknown_key():
 
     with pytest.raises(ConfigError, match="w_alignn"):
         from_dict(L.LossConfig, {"w_alignn": 1.0})
+
+
+def test_pose_losses_are_the_metrics_kernels():
+    # One implementation of each pose error (issue 9): the losses call langpose.metrics' torch kernels.
+    from langpose import metrics
+
+    g = torch.Generator().manual_seed(3)
+    pred = torch.randn(2, 6, 17, 3, generator=g, requires_grad=True)
+    target = torch.randn(2, 6, 17, 3, generator=g)
+    for loss, metric in ((L.mpjpe_loss, metrics.mpjpe), (L.n_mpjpe_loss, metrics.n_mpjpe),
+                         (L.velocity_loss, metrics.mpjve)):
+        value = loss(pred, target)
+        assert torch.allclose(value, metric(pred, target), atol=1e-6), loss.__name__
+        (grad,) = torch.autograd.grad(value, pred)
+        (ref,) = torch.autograd.grad(metric(pred, target), pred)
+        assert torch.allclose(grad, ref, atol=1e-6), loss.__name__
