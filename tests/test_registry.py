@@ -12,7 +12,8 @@ def test_unknown_dataset_lists_valid():
     with pytest.raises(ValueError, match="unknown dataset 'h36'; valid datasets: synthetic, h36m, h36m_motionbert, "
                                          "mpi3dhp, amass_babel, deepmimic"):
         load_views("h36", "train", "/nowhere")
-    assert set(DATASETS) == {"synthetic", "h36m", "h36m_motionbert", "mpi3dhp", "amass_babel", "deepmimic"}
+    assert set(DATASETS) == {"synthetic", "h36m", "h36m_motionbert", "mpi3dhp", "amass_babel", "deepmimic",
+                             "assimp", "holosoma"}
 
 
 def test_missing_root_and_files(tmp_path):

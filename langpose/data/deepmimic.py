@@ -1,6 +1,7 @@
 """The 15 real DeepMimic motion-capture clips shipped in the pybullet wheel, as H36M-17.
 
-**This is langpose's real-motion TEST set: no training ever sees it.** The clips are
+**This is langpose's real-motion VALIDATION set (``langpose.evaluate.REAL_SOURCES``): no
+training ever sees it; the test sets are ``langpose.data.bvh`` and ``langpose.data.holosoma``.** The clips are
 motion capture retargeted to the DeepMimic humanoid (Peng et al., SIGGRAPH 2018); the
 pybullet wheel (3.2.7) ships them as ``pybullet_data/data/motions/humanoid3d_*.txt``
 together with the skeleton ``pybullet_data/humanoid/humanoid.urdf``.
@@ -87,6 +88,7 @@ from pathlib import Path
 
 import numpy as np
 
+from langpose.data.resample import sample_grid, slerp
 from langpose.data.sequence import Sequence
 
 __all__ = ["CLIP_NAMES", "DEEPMIMIC_LABELS", "NATIVE_STATURE", "load_clips", "motion_dir", "read_motion"]
@@ -214,22 +216,6 @@ def read_motion(path) -> np.ndarray:
     return frames
 
 
-def _slerp(q0: np.ndarray, q1: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Slerp unit quaternions (T, 4) -> (T, 4) by fractions u (T,), shortest path."""
-    q0 = q0 / np.linalg.norm(q0, axis=-1, keepdims=True)
-    q1 = q1 / np.linalg.norm(q1, axis=-1, keepdims=True)
-    dot = (q0 * q1).sum(-1)
-    q1 = np.where(dot[:, None] < 0, -q1, q1)
-    dot = np.abs(dot)
-    theta = np.arccos(np.clip(dot, -1.0, 1.0))
-    s = np.sin(theta)
-    small = s < 1e-6
-    w0 = np.where(small, 1 - u, np.sin((1 - u) * theta) / np.where(small, 1.0, s))
-    w1 = np.where(small, u, np.sin(u * theta) / np.where(small, 1.0, s))
-    out = w0[:, None] * q0 + w1[:, None] * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
 def resample_frames(frames: np.ndarray, fps: float) -> np.ndarray:
     """Motion rows (N, 44) with per-frame dt -> rows (M, 44) at ``fps`` (dt column = 1/fps).
 
@@ -237,11 +223,7 @@ def resample_frames(frames: np.ndarray, fps: float) -> np.ndarray:
     angles are interpolated linearly, quaternions by slerp.
     """
     t_src = np.concatenate([[0.0], np.cumsum(frames[:-1, 0])])  # (N,) start time of each row
-    duration = t_src[-1]
-    m = int(np.floor(duration * fps + 1e-6)) + 1
-    t = np.arange(m) / fps
-    i = np.clip(np.searchsorted(t_src, t, side="right") - 1, 0, len(frames) - 2)  # (M,) left row
-    u = np.clip((t - t_src[i]) / (t_src[i + 1] - t_src[i]), 0.0, 1.0)  # (M,)
+    _, i, u = sample_grid(t_src, fps)  # (M,) left row and fraction (langpose.data.resample)
     a, b = frames[i], frames[i + 1]
     out = a + u[:, None] * (b - a)  # linear for everything; quaternions replaced below
     out[:, 0] = 1.0 / fps
@@ -253,7 +235,7 @@ def resample_frames(frames: np.ndarray, fps: float) -> np.ndarray:
             quat_cols.append(col)
         col += dof
     for c in quat_cols:
-        out[:, c:c + 4] = _slerp(a[:, c:c + 4], b[:, c:c + 4], u)
+        out[:, c:c + 4] = slerp(a[:, c:c + 4], b[:, c:c + 4], u)
     return out
 
 
@@ -342,7 +324,7 @@ def load_clips(fps: float = 50.0, stature: float | None = 1.70) -> list[Sequence
         One ``Sequence`` per clip (order of ``CLIP_NAMES``), ``subject="deepmimic"``,
         ``name="deepmimic_<clip>"``, every frame labelled with ``DEEPMIMIC_LABELS[clip]``,
         ``vocab`` = the 15 label texts; ``meta`` holds the clip name, the source frame
-        count and the duration (s). TEST data only: never train on it.
+        count and the duration (s). Validation data only: never train on it.
     Raises:
         ImportError: pybullet is not installed (``pip install pybullet``).
     """

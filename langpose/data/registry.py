@@ -7,7 +7,11 @@ Datasets (``DATASETS``):
   ``SyntheticConfig.quick()``, or ``config=`` gives the whole config); splits train/val/test.
   This is the one way the package loads synthetic views.
 - ``"deepmimic"``: the 15 DeepMimic clips shipped with pybullet (no splits: every split
-  returns all clips).
+  returns all clips). Real motion, the VALIDATION source of ``langpose.evaluate.evaluate_real``.
+- ``"assimp"``: the CMU and boxing BVH clips of Debian's ``assimp-testmodels``
+  (``langpose.data.bvh``; no splits). Real motion, a TEST source.
+- ``"holosoma"``: the climbing and OMOMO clips of the ``holosoma-retargeting`` wheel
+  (``langpose.data.holosoma``; no splits). Real motion, a TEST source.
 - ``"amass_babel"``: AMASS motion with BABEL labels (splits train/val). ``data_root``
   holds ``babel/{train,val}.json`` and either ``joints/`` (prepared joints files) or
   ``amass/`` (AMASS npz) + ``body_models/smplh/`` (SMPL-H); see
@@ -18,7 +22,7 @@ Datasets (``DATASETS``):
   (splits train/test).
 - ``"mpi3dhp"``: MPI-INF-3DHP, ``data_train_3dhp.npz`` / ``data_test_3dhp.npz``.
 
-Sequence datasets (synthetic, deepmimic, amass_babel) become views through
+Sequence datasets (synthetic, deepmimic, amass_babel, assimp, holosoma) become views through
 ``langpose.data.views.make_views`` (4 H36M-intrinsics cameras around the subject).
 """
 from __future__ import annotations
@@ -27,8 +31,9 @@ import os
 
 from langpose.data.sequence import Sequence, View
 
-DATASETS: tuple[str, ...] = ("synthetic", "h36m", "h36m_motionbert", "mpi3dhp", "amass_babel", "deepmimic")
-SEQUENCE_DATASETS: tuple[str, ...] = ("synthetic", "amass_babel", "deepmimic")
+DATASETS: tuple[str, ...] = ("synthetic", "h36m", "h36m_motionbert", "mpi3dhp", "amass_babel", "deepmimic",
+                             "assimp", "holosoma")
+SEQUENCE_DATASETS: tuple[str, ...] = ("synthetic", "amass_babel", "deepmimic", "assimp", "holosoma")
 
 _FILES = {
     "h36m": "data_3d_h36m.npz and data_2d_h36m_<detections>.npz (e.g. data_2d_h36m_cpn_ft_h36m_dbb.npz), "
@@ -74,6 +79,12 @@ def load_sequences(dataset: str, split: str = "train", data_root=None, **kw) -> 
     if dataset == "deepmimic":
         from langpose.data.deepmimic import load_clips
         return load_clips(**kw)
+    if dataset == "assimp":
+        from langpose.data.bvh import load_assimp_clips
+        return load_assimp_clips(folder=data_root, **kw)
+    if dataset == "holosoma":
+        from langpose.data.holosoma import load_holosoma_clips
+        return load_holosoma_clips(folder=data_root, **kw)
     root = _need_root(dataset, data_root)
     from langpose.data.amass_babel import load_babel_sequences
     babel_dir = kw.pop("babel_dir", None)
