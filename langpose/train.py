@@ -5,7 +5,7 @@ Stage 1, ``pretrain``: action-labelled motion; the 2D input is corrupted on the 
 drawn per window from (seed, epoch, index) by ``WindowDataset``)
 and the model learns 3D reconstruction and text alignment at once::
 
-    L = L_3D + 0.5 L_N + 20 L_vel + w_align L_align
+    L = w_mpjpe L_3D + w_nmpjpe L_N + w_velocity L_vel + w_align L_align   (LossConfig)
     L_align = -1/B sum_i log( exp(s <m_i, t_{y_i}>) / sum_v exp(s <m_i, t_v>) )
 
 (m_i: the pooled motion embedding, t_v: the projected text embedding of label v over the
@@ -15,6 +15,14 @@ embeddings are computed once before the loop (``langpose.text.encode``, cached o
 Stage 2, ``finetune``: starts from a pretrained checkpoint and trains the pose branch on
 3D data without labels (w_align = 0, the motion head is skipped and frozen, no text
 encoder is needed).
+
+The model's linear skip path (``ModelConfig.linear_skip``) is warm-started in closed form on
+the training windows before the first step of pretraining (``warm_start_skip``), so the
+transformer learns a residual from the start instead of sitting on the mean pose.
+
+The loop reads top to bottom: ``_fit`` builds the data, the model, the optimiser, resumes,
+then per epoch runs ``train_step`` on each batch, validates, saves (``_save``) and calls
+``on_epoch_end(model, record)``. Studies and benchmarks reuse ``train_step``.
 
 Runs on the CPU, on one GPU (AMP: bf16, or fp16 with a GradScaler) or on several GPUs
 under ``torchrun`` (DistributedDataParallel; only rank 0 writes files). Deterministic on
@@ -33,10 +41,11 @@ import logging
 import math
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,134 +54,14 @@ import torch
 from langpose import checkpoint as ckpt
 from langpose import distributed as ddp_utils
 from langpose.atomic import atomic_write
-from langpose.config import ConfigError, apply_overrides, from_dict, to_dict
-from langpose.data.corruption import CorruptionConfig, build_corruption
-from langpose.losses import LossConfig
-from langpose.models import ModelConfig, model_config
-from langpose.text import TextEncoderConfig
+from langpose.config import ConfigError, apply_overrides, to_dict
+from langpose.data.corruption import build_corruption
+from langpose.losses import compute_losses
+from langpose.models import build_model
+from langpose.train_config import (PRESETS, STAGES, DataConfig, OptimConfig, TrainConfig, config_from_dict,
+                                   lr_at, train_config)
 
 logger = logging.getLogger(__name__)
-
-STAGES = ("pretrain", "finetune")
-
-
-# --------------------------------------------------------------------------- configs
-@dataclass
-class DataConfig:
-    """What the loop trains and validates on.
-
-    Attributes:
-        dataset: "synthetic" (the built-in action-labelled generator) or a name known to
-            ``langpose.data.registry.load_views`` ("h36m", "amass_babel", ...).
-        data_root: folder of the real data files (registry datasets), or the synthetic cache folder.
-        window: frames per training window T.
-        stride: window stride (None: the WindowDataset default).
-        quick: a small dataset for demos and tests (few sequences, capped windows).
-        sequences_per_subject: synthetic sequences per subject (0: the generator's default;
-            quick: ``SyntheticConfig.quick()``, 3).
-        max_train_windows: cap on training windows per epoch (0: all; quick: 256).
-        max_val_frames: cap on validation frames, whole views (0: all; quick: 1500).
-        batch_size: per process.
-        num_workers: DataLoader workers (0: in the main process).
-        train_split, val_split: split names ("" for val: no validation).
-    """
-
-    dataset: str = "synthetic"
-    data_root: str | None = None
-    window: int = 27
-    stride: int | None = None
-    quick: bool = False
-    sequences_per_subject: int = 0
-    max_train_windows: int = 0
-    max_val_frames: int = 0
-    batch_size: int = 32
-    num_workers: int = 0
-    train_split: str = "train"
-    val_split: str = "val"
-
-
-@dataclass
-class OptimConfig:
-    """AdamW with a per-epoch exponential decay (MotionBERT: x0.99 per epoch) or a cosine schedule.
-
-    Attributes:
-        lr: initial learning rate. weight_decay: AdamW decoupled weight decay.
-        schedule: "exp" (lr * lr_decay**epoch) or "cosine" (to 0 over ``epochs``).
-        epochs: number of epochs. max_steps: cap on optimisation steps per epoch (0: no cap).
-        grad_clip: max global gradient norm (0: off).
-        amp: "auto" (bf16 on a CUDA device that supports it, else off), "bf16", "fp16" or "none".
-            Ignored on the CPU.
-    """
-
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    schedule: str = "exp"
-    lr_decay: float = 0.99
-    epochs: int = 10
-    max_steps: int = 0
-    grad_clip: float = 1.0
-    amp: str = "auto"
-
-
-@dataclass
-class TrainConfig:
-    """Everything one run needs; stored inside every checkpoint and in ``config.json``.
-
-    ``flip_augment`` mirrors training windows left/right (``WindowDataset(flip=True)``, through
-    ``langpose.skeleton.H36M.flip``); ``finetune_corruption`` applies the corruption in the
-    fine-tuning stage too (off: fine-tuning sees clean 2D). ``progress``: tqdm bars (also off
-    when stderr is not a terminal or ``$CI`` is set).
-    """
-
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    corruption: CorruptionConfig = field(default_factory=CorruptionConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
-    text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    seed: int = 0
-    device: str = "auto"
-    flip_augment: bool = True
-    finetune_corruption: bool = False
-    eval_every: int = 1
-    progress: bool = True
-    deterministic: bool = True
-
-    def __post_init__(self):
-        if self.optim.schedule not in ("exp", "cosine"):
-            raise ConfigError(f"optim.schedule: expected 'exp' or 'cosine', got {self.optim.schedule!r}")
-        if self.optim.amp not in ("auto", "bf16", "fp16", "none"):
-            raise ConfigError(f"optim.amp: expected 'auto', 'bf16', 'fp16' or 'none', got {self.optim.amp!r}")
-        for name in ("epochs", "batch_size", "window"):
-            obj = self.optim if name == "epochs" else self.data
-            value = getattr(obj, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{'optim' if name == 'epochs' else 'data'}.{name}: expected a positive int, got {value!r}")
-        if self.data.window > self.model.max_frames:
-            raise ConfigError(f"data.window={self.data.window} exceeds model.max_frames={self.model.max_frames}")
-
-
-#: Named run presets: the model preset of the same name plus data/optim settings.
-PRESETS: dict[str, dict] = {
-    "tiny": {"data": {"window": 27, "batch_size": 32}, "optim": {"epochs": 2, "lr": 1e-3}},
-    "small": {"data": {"window": 81, "batch_size": 32}, "optim": {"epochs": 30}},
-    "paper": {"data": {"window": 243, "batch_size": 32}, "optim": {"epochs": 90}},
-}
-
-
-def train_config(preset: str = "tiny", overrides: list[str] | dict | None = None) -> TrainConfig:
-    """``TrainConfig`` of a named preset with ``key=value`` overrides (unknown key -> ConfigError)."""
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
-    data = copy.deepcopy(PRESETS[preset])
-    data["model"] = to_dict(model_config(preset))
-    cfg = from_dict(TrainConfig, data)
-    return apply_overrides(cfg, overrides)
-
-
-def config_from_dict(data: dict) -> TrainConfig:
-    """``TrainConfig`` from a plain dict (as stored in checkpoints and config.json)."""
-    return from_dict(TrainConfig, data)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -195,13 +84,6 @@ def _worker_init(worker_id: int) -> None:
     seed = torch.initial_seed() % (2**32)
     np.random.seed(seed)
     random.seed(seed)
-
-
-def lr_at(optim: OptimConfig, epoch: int) -> float:
-    """Learning rate of epoch ``epoch`` (0-based)."""
-    if optim.schedule == "cosine":
-        return optim.lr * 0.5 * (1.0 + math.cos(math.pi * epoch / max(optim.epochs, 1)))
-    return optim.lr * optim.lr_decay ** epoch
 
 
 def _amp_dtype(optim: OptimConfig, device: torch.device):
@@ -349,7 +231,6 @@ def predict_actions(model, dataset, batch_size: int = 64, device="cpu") -> tuple
     return y[keep], p[keep]
 
 
-# --------------------------------------------------------------------------- the loop
 def _freeze_motion_branch(model) -> None:
     for name in ("motion_head", "text_proj"):
         sub = getattr(model, name, None)
@@ -367,7 +248,66 @@ def _vocab_embeddings(cfg: TrainConfig, vocab) -> torch.Tensor:
                            clip_model=t.clip_model, clip_path=t.clip_path, device=t.device)
 
 
-def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None, resume: bool = False) -> dict:
+@torch.no_grad()
+def warm_start_skip(model, dataset, windows: int = 2000, seed: int = 0) -> None:
+    """Fit the model's linear skip path in closed form on up to ``windows`` training windows.
+
+    The windows are drawn evenly (deterministic), as the dataset serves them (corrupted, flipped).
+    A model without a skip path is left alone.
+    """
+    model = ddp_utils.unwrap(model)
+    if getattr(model, "skip", None) is None:
+        return
+    n = min(len(dataset), windows)
+    idx = np.linspace(0, len(dataset) - 1, n).round().astype(int)
+    batch = torch.utils.data.default_collate([dataset[int(i)] for i in idx])
+    device = model.skip.linear.weight.device
+    model.fit_skip(batch["x2d"].to(device), batch["y3d"].to(device))  # (n, T, J, 3) each
+
+
+def train_step(net, batch: dict, cfg: TrainConfig, optimizer, scaler=None, text_emb=None,
+               amp_dtype=None) -> dict[str, torch.Tensor]:
+    """One optimisation step on ``batch`` (tensors on the model's device); returns the loss terms.
+
+    ``net`` may be DDP-wrapped. With ``text_emb`` (V, D_text) the alignment terms are active:
+    the text projection and the scale run inside the wrapped forward.
+    """
+    device = batch["x2d"].device
+    amp_ctx = (torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype is not None
+               else contextlib.nullcontext())
+    with amp_ctx:
+        if text_emb is not None:
+            out = dict(net(batch["x2d"], with_motion=True, text_emb=text_emb))
+        else:
+            out = dict(net(batch["x2d"], with_motion=False))
+    out = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
+    log_scale = out["scale"].log() if "scale" in out else None
+    losses = compute_losses(out, batch, cfg.loss, out.get("text"), logit_scale=log_scale)
+    loss = losses["total"]
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"loss is {float(loss)} (terms: "
+                                 + ", ".join(f"{k}={float(v):.4g}" for k, v in losses.items()) + ")")
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        if cfg.optim.grad_clip > 0:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]],
+                                           cfg.optim.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        if cfg.optim.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]],
+                                           cfg.optim.grad_clip)
+        optimizer.step()
+    return {k: v.detach() for k, v in losses.items()}
+
+
+# --------------------------------------------------------------------------- the loop
+def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None, resume: bool = False,
+        on_epoch_end=None) -> dict:
     """Train one stage; returns a summary dict (final metrics, paths, epochs run, seconds).
 
     Args:
@@ -378,6 +318,9 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
         init_checkpoint: a pretrained checkpoint; required for "finetune". Its model
             config replaces ``cfg.model``.
         resume: continue from ``run_dir/last.pt`` (if it exists) exactly where it stopped.
+        on_epoch_end: ``callback(model, record)`` after each epoch's save, on every process
+            (``record``: that epoch's metrics dict; the model is unwrapped; under torchrun,
+            only rank 0 should write files).
     """
     if stage not in STAGES:
         raise ValueError(f"stage: expected one of {', '.join(STAGES)}, got {stage!r}")
@@ -387,18 +330,7 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
     run_dir = Path(run_dir)
     init_payload = None
     if stage == "finetune":
-        if init_checkpoint is None and not (resume and (run_dir / "last.pt").is_file()):
-            raise ValueError("finetune needs init_checkpoint (a pretrained checkpoint, --init CKPT)")
-        if init_checkpoint is not None:
-            if not Path(init_checkpoint).is_file():
-                raise FileNotFoundError(f"init checkpoint {init_checkpoint}: no such file")
-            init_payload = ckpt.load(init_checkpoint)
-            try:
-                cfg.model = config_from_dict(init_payload["config"]).model
-            except ConfigError as exc:
-                raise ckpt.CheckpointError(f"checkpoint {init_checkpoint}: stored config invalid: {exc}") from None
-        elif (run_dir / "last.pt").is_file():  # resuming a fine-tuning run without --init
-            cfg.model = config_from_dict(ckpt.load(run_dir / "last.pt")["config"]).model
+        init_payload = _finetune_init(cfg, run_dir, init_checkpoint, resume)
         cfg.loss = apply_overrides(cfg.loss, {"w_align": 0.0, "w_infonce": 0.0})
 
     info = ddp_utils.setup(cfg.device)
@@ -407,164 +339,171 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
     if info.device.type == "cpu" and cfg.deterministic:
         _set_deterministic(True, warn_only=True)
     try:
-        return _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info)
+        with _sigterm_as_interrupt():
+            return _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_epoch_end)
     finally:
         _set_deterministic(*det_before)
         ddp_utils.cleanup(info)
+
+
+def _finetune_init(cfg: TrainConfig, run_dir: Path, init_checkpoint, resume: bool):
+    """The pretrained payload of a fine-tuning run (None when resuming without one); sets cfg.model."""
+    if init_checkpoint is None and not (resume and (run_dir / "last.pt").is_file()):
+        raise ValueError("finetune needs init_checkpoint (a pretrained checkpoint, --init CKPT)")
+    if init_checkpoint is None:  # resuming a fine-tuning run without --init
+        cfg.model = config_from_dict(ckpt.load(run_dir / "last.pt")["config"]).model
+        return None
+    if not Path(init_checkpoint).is_file():
+        raise FileNotFoundError(f"init checkpoint {init_checkpoint}: no such file")
+    payload = ckpt.load(init_checkpoint)
+    try:
+        cfg.model = config_from_dict(payload["config"]).model
+    except ConfigError as exc:
+        raise ckpt.CheckpointError(f"checkpoint {init_checkpoint}: stored config invalid: {exc}") from None
+    if cfg.data.window > cfg.model.max_frames:
+        raise ConfigError(f"data.window={cfg.data.window} is longer than the window of checkpoint "
+                          f"{init_checkpoint} ({cfg.model.max_frames} frames); set data.window<="
+                          f"{cfg.model.max_frames} or use a checkpoint of the same preset")
+    return payload
 
 
 def _set_deterministic(mode: bool, warn_only: bool = False) -> None:
     torch.use_deterministic_algorithms(mode, warn_only=warn_only)
 
 
-def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> dict:
-    from langpose.losses import compute_losses
-    from langpose.models import build_model
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Inside the loop, SIGTERM stops training like Ctrl-C (KeyboardInterrupt) at the next step."""
+    import threading
 
-    t_start = time.time()
-    device = info.device
-    if info.is_main:
-        check_run_dir(run_dir)
-    ddp_utils.barrier(info)
-    seed_everything(cfg.seed)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-    # ---- data
-    cap_tr, cap_va = _caps(cfg)
-    corrupt = None
-    if stage == "pretrain" or cfg.finetune_corruption:
-        corrupt = build_corruption(cfg.corruption)  # masking + noise, on the fly per item
-    train_full = build_dataset(cfg, cfg.data.train_split, train=True, corruption=corrupt)
-    train_ds = _subset(train_full, cap_tr, cfg.seed)
-    val_views = None
-    if cfg.data.val_split:
-        val_views = _cap_views(load_split_views(cfg, cfg.data.val_split), cap_va)
-        val_views = [v for v in val_views if v.joints3d is not None and len(v) > 0] or None
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
 
-    # ---- model + vocabulary
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _build_model(cfg: TrainConfig, stage: str, train_full, init_payload, init_checkpoint):
+    """(model, vocab, text_emb): the model with its vocabulary (pretrain) or pretrained weights (finetune)."""
     model = build_model(cfg.model)
-    text_emb = None
-    if stage == "pretrain":
-        vocab = list(getattr(train_full, "vocab", ()))
-        aligned = callable(getattr(model, "set_vocab", None))  # the MLP baseline has no motion embedding
-        if aligned and vocab and cfg.loss.w_align + cfg.loss.w_infonce > 0:
-            text_emb = _vocab_embeddings(cfg, vocab)  # (V, D_text), once, cached on disk
-            if text_emb.shape[1] != cfg.model.embed_dim:
-                raise ConfigError(
-                    f"text encoder {cfg.text.name!r} gives {text_emb.shape[1]}-d embeddings but "
-                    f"model.embed_dim={cfg.model.embed_dim}; set model.embed_dim={text_emb.shape[1]}")
-            model.set_vocab(vocab, text_emb)
-    else:
+    if stage == "finetune":
         vocab = []
         if init_payload is not None:
             ckpt.load_state_into(model, init_payload["model"], init_checkpoint)
             vocab = list(init_payload["vocab"])
         _freeze_motion_branch(model)
-    model.to(device)
+        return model, vocab, None
+    vocab = list(getattr(train_full, "vocab", ()))
+    aligned = callable(getattr(model, "set_vocab", None))  # the MLP baseline has no motion embedding
+    if not (aligned and vocab and cfg.loss.w_align + cfg.loss.w_infonce > 0):
+        return model, vocab, None
+    text_emb = _vocab_embeddings(cfg, vocab)  # (V, D_text), once, cached on disk
+    if text_emb.shape[1] != cfg.model.embed_dim:
+        raise ConfigError(f"text encoder {cfg.text.name!r} gives {text_emb.shape[1]}-d embeddings but "
+                          f"model.embed_dim={cfg.model.embed_dim}; set model.embed_dim={text_emb.shape[1]}")
+    model.set_vocab(vocab, text_emb)
+    return model, vocab, text_emb
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
-    amp_dtype = _amp_dtype(cfg.optim, device)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
 
-    # ---- resume
-    start_epoch, history = 0, []
-    best = math.inf
+def _resume(run_dir: Path, stage: str, model, optimizer, scaler, info) -> tuple[int, list, float, list | None]:
+    """(start epoch, history, best score, vocab or None) from ``run_dir/last.pt``, loaded into model/optimizer."""
     last_path = run_dir / "last.pt"
-    if resume and last_path.is_file():
-        payload = ckpt.load(last_path)
-        if payload.get("stage", stage) != stage:
-            raise ckpt.CheckpointError(f"checkpoint {last_path}: written by stage {payload.get('stage')!r}, "
-                                       f"cannot resume it as {stage!r}")
-        ckpt.load_state_into(model, payload["model"], last_path)
-        vocab = list(payload["vocab"])
-        if "optimizer" in payload:
-            optimizer.load_state_dict(payload["optimizer"])
-        if "scaler" in payload and scaler.is_enabled():
-            scaler.load_state_dict(payload["scaler"])
-        start_epoch = int(payload.get("epoch", 0))
-        history = list(payload.get("history", []))
-        best = float(payload.get("best", math.inf))
-        if "rng" in payload:
-            ckpt.set_rng_state(payload["rng"])
+    if not last_path.is_file():
         if info.is_main:
-            logger.info("resuming %s from %s at epoch %d", stage, last_path, start_epoch)
-    elif resume and info.is_main:
-        logger.info("resume requested but %s does not exist: starting from scratch", last_path)
-
+            logger.warning("resume requested but %s does not exist: starting fresh", last_path)
+        return 0, [], math.inf, None
+    payload = ckpt.load(last_path)
+    if payload.get("stage", stage) != stage:
+        raise ckpt.CheckpointError(f"checkpoint {last_path}: written by stage {payload.get('stage')!r}, "
+                                   f"cannot resume it as {stage!r}")
+    ckpt.load_state_into(model, payload["model"], last_path)
+    if "optimizer" in payload:
+        optimizer.load_state_dict(payload["optimizer"])
+    if "scaler" in payload and scaler.is_enabled():
+        scaler.load_state_dict(payload["scaler"])
+    if "rng" in payload:
+        ckpt.set_rng_state(payload["rng"])
+    epoch = int(payload.get("epoch", 0))
     if info.is_main:
-        _write_json_atomic(run_dir / "config.json", {"stage": stage, "init_checkpoint":
-                           None if init_checkpoint is None else str(init_checkpoint), **to_dict(cfg)})
+        logger.info("resuming %s from %s at epoch %d", stage, last_path, epoch)
+    return epoch, list(payload.get("history", [])), float(payload.get("best", math.inf)), list(payload["vocab"])
 
-    net = model
-    if info.enabled:
-        net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
 
+def _save(run_dir: Path, model, cfg, vocab, stage, history, best, improved, optimizer, scaler) -> None:
+    """``last.pt`` (full state), ``checkpoint.pt`` (when the epoch improved) and ``metrics.jsonl``."""
+    base = {"stage": stage, "epoch": history[-1]["epoch"], "history": history, "best": best}
+    ckpt.save(run_dir / "last.pt", model, cfg, vocab, {
+        **base, "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_state()})
+    if improved or not (run_dir / "checkpoint.pt").is_file():
+        ckpt.save(run_dir / "checkpoint.pt", model, cfg, vocab, base)
+    write_metrics(run_dir / "metrics.jsonl", history)
+
+
+def _make_loader(cfg: TrainConfig, train_ds, info, device):
     sampler = torch.utils.data.DistributedSampler(train_ds, num_replicas=info.world_size, rank=info.rank,
                                                   shuffle=True, seed=cfg.seed, drop_last=False)
     loader = torch.utils.data.DataLoader(
         train_ds, batch_size=cfg.data.batch_size, sampler=sampler, num_workers=cfg.data.num_workers,
         worker_init_fn=_worker_init, generator=torch.Generator().manual_seed(cfg.seed),
-        drop_last=len(train_ds) // info.world_size > cfg.data.batch_size,
-        pin_memory=device.type == "cuda")
-    text_dev = None if text_emb is None else text_emb.to(device)
-    show = _progress_enabled(cfg, info)
+        drop_last=len(train_ds) // info.world_size > cfg.data.batch_size, pin_memory=device.type == "cuda")
+    return loader, sampler
 
-    summary: dict = {}
+
+def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_epoch_end) -> dict:
+    t_start, device = time.time(), info.device
+    if info.is_main:
+        check_run_dir(run_dir)
+    ddp_utils.barrier(info)
+    seed_everything(cfg.seed)
+
+    # ---- data: corruption (masks + noise) drawn per item from (seed, epoch, index)
+    cap_tr, cap_va = _caps(cfg)
+    corrupt = build_corruption(cfg.corruption) if stage == "pretrain" or cfg.finetune_corruption else None
+    train_full = build_dataset(cfg, cfg.data.train_split, train=True, corruption=corrupt)
+    train_ds = _subset(train_full, cap_tr, cfg.seed)
+    val_views = _val_views(cfg, cap_va)
+
+    # ---- model, optimiser, state
+    model, vocab, text_emb = _build_model(cfg, stage, train_full, init_payload, init_checkpoint)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    amp_dtype = _amp_dtype(cfg.optim, device)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    start_epoch, history, best = 0, [], math.inf
+    if resume:
+        start_epoch, history, best, stored_vocab = _resume(run_dir, stage, model, optimizer, scaler, info)
+        vocab = stored_vocab if stored_vocab is not None else vocab
+    if stage == "pretrain" and not history:
+        warm_start_skip(model, train_full, seed=cfg.seed)  # closed form, before the first step
+    if info.is_main:
+        _write_json_atomic(run_dir / "config.json", {"stage": stage, "init_checkpoint":
+                           None if init_checkpoint is None else str(init_checkpoint), **to_dict(cfg)})
+    net = model if not info.enabled else torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None)
+    loader, sampler = _make_loader(cfg, train_ds, info, device)
+    text_dev = None if text_emb is None else text_emb.to(device)
+    steps_per_epoch = len(loader) if not cfg.optim.max_steps else min(len(loader), cfg.optim.max_steps)
+
     for epoch in range(start_epoch, cfg.optim.epochs):
         t_epoch = time.time()
-        lr = lr_at(cfg.optim, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
         sampler.set_epoch(epoch)
         train_full.set_epoch(epoch)  # corruption and flip draws of this epoch
         loader.generator.manual_seed(_mix(cfg.seed, epoch))
         torch.manual_seed(_mix(cfg.seed, epoch, info.rank, 1))  # dropout etc.: per epoch and rank
         net.train()
-        sums: dict[str, torch.Tensor] = {}
-        steps = 0
-        n_batches = len(loader) if not cfg.optim.max_steps else min(len(loader), cfg.optim.max_steps)
-        it = loader
-        if show:
-            from tqdm.auto import tqdm
-
-            it = tqdm(loader, total=n_batches, desc=f"{stage} {epoch + 1}/{cfg.optim.epochs}", leave=False)
-        for step, batch in enumerate(it):
-            if cfg.optim.max_steps and step >= cfg.optim.max_steps:
-                break
-            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-            amp_ctx = (torch.autocast(device_type=device.type, dtype=amp_dtype) if amp_dtype is not None
-                       else contextlib.nullcontext())
-            with amp_ctx:
-                if text_dev is not None:
-                    # the text projection and the scale run inside the (DDP-wrapped) forward
-                    out = dict(net(batch["x2d"], with_motion=True, text_emb=text_dev))
-                else:
-                    out = dict(net(batch["x2d"], with_motion=False))
-            out = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
-            text_proj = out.get("text")  # (V, D) projected, normalised
-            log_scale = out["scale"].log() if "scale" in out else None
-            losses = compute_losses(out, batch, cfg.loss, text_proj, logit_scale=log_scale)
-            loss = losses["total"]
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{stage} epoch {epoch + 1} step {step}: loss is {float(loss)}")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if cfg.optim.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            for k, v in losses.items():  # summed on the device: no host sync per step
-                sums[k] = sums[k] + v.detach() if k in sums else v.detach().clone()
-            steps += 1
-            if show:
-                it.set_postfix(loss=f"{float(loss):.4f}")
-        if show:
-            it.close()
-        rec = {"epoch": epoch + 1, "stage": stage, "lr": lr, "steps": steps}
-        for k, v in sums.items():
-            rec[f"train_{k}"] = ddp_utils.all_reduce_mean(float(v) / max(steps, 1), info)
+        sums, steps = _run_epoch(net, loader, cfg, optimizer, scaler, text_dev, amp_dtype, epoch,
+                                 steps_per_epoch, stage, info, device)
+        rec = {"epoch": epoch + 1, "stage": stage, "lr": lr_at(cfg.optim, epoch, 0, steps_per_epoch),
+               "steps": steps}
+        rec.update({f"train_{k}": ddp_utils.all_reduce_mean(float(v) / max(steps, 1), info) for k, v in sums.items()})
         if val_views is not None and cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0
                                                          or epoch + 1 == cfg.optim.epochs):
             rec.update(validate(net, val_views, cfg, recognition=stage == "pretrain"))
@@ -573,30 +512,67 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info) -> di
         rec["seconds"] = round(time.time() - t_epoch, 3)
         history.append(rec)
         score = rec.get("val_p1_mm", rec.get("train_total", math.inf))
-        improved = score <= best
-        best = min(best, score)
+        improved, best = score <= best, min(best, score)
         if info.is_main:
-            base = {"stage": stage, "epoch": epoch + 1, "history": history, "best": best}
-            ckpt.save(last_path, model, cfg, vocab, {
-                **base, "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-                "rng": ckpt.rng_state()})
-            if improved or not (run_dir / "checkpoint.pt").is_file():
-                ckpt.save(run_dir / "checkpoint.pt", model, cfg, vocab, base)
-            write_metrics(run_dir / "metrics.jsonl", history)
-            logger.info("%s epoch %d: %s", stage, epoch + 1,
+            _save(run_dir, model, cfg, vocab, stage, history, best, improved, optimizer, scaler)
+            logger.info("%s epoch %d/%d: %s", stage, epoch + 1, cfg.optim.epochs,
                         ", ".join(f"{k}={v:.4g}" for k, v in rec.items() if isinstance(v, float)))
+        if on_epoch_end is not None:
+            on_epoch_end(model, rec)
         ddp_utils.barrier(info)
-    dump = os.environ.get("LANGPOSE_RANK_DUMP")
-    if dump:  # test hook: every rank writes its own final weights (DDP replicas must agree)
-        Path(dump).mkdir(parents=True, exist_ok=True)
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)},
-                   Path(dump) / f"rank{info.rank}.pt")
-    summary = {"stage": stage, "run_dir": str(run_dir), "epochs": len(history),
-               "checkpoint": str(run_dir / "checkpoint.pt"), "last": str(last_path),
-               "metrics": history[-1] if history else {}, "best": best,
-               "seconds": round(time.time() - t_start, 3), "world_size": info.world_size}
-    return summary
+    return {"stage": stage, "run_dir": str(run_dir), "epochs": len(history),
+            "checkpoint": str(run_dir / "checkpoint.pt"), "last": str(run_dir / "last.pt"),
+            "metrics": history[-1] if history else {}, "best": best,
+            "seconds": round(time.time() - t_start, 3), "world_size": info.world_size}
+
+
+def _val_views(cfg: TrainConfig, cap: int):
+    """Whole validation views with 3D (None when there is no validation split)."""
+    if not cfg.data.val_split:
+        return None
+    views = _cap_views(load_split_views(cfg, cfg.data.val_split), cap)
+    return [v for v in views if v.joints3d is not None and len(v) > 0] or None
+
+
+def _run_epoch(net, loader, cfg, optimizer, scaler, text_emb, amp_dtype, epoch, steps_per_epoch, stage, info,
+               device) -> tuple[dict, int]:
+    """``train_step`` over one epoch's batches (LR set per step); (summed loss terms, steps)."""
+    it = loader
+    show = _progress_enabled(cfg, info)
+    if show:
+        from tqdm.auto import tqdm
+
+        it = tqdm(loader, total=steps_per_epoch, desc=f"{stage} {epoch + 1}/{cfg.optim.epochs}", leave=False)
+    sums: dict[str, torch.Tensor] = {}
+    steps = 0
+    try:
+        for step, batch in enumerate(it):
+            if step >= steps_per_epoch:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(cfg.optim, epoch, step, steps_per_epoch)
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+            try:
+                losses = train_step(net, batch, cfg, optimizer, scaler if scaler.is_enabled() else None,
+                                    text_emb, amp_dtype)
+            except FloatingPointError as exc:
+                raise FloatingPointError(f"{stage} epoch {epoch + 1} step {step}: {exc}") from None
+            for k, v in losses.items():  # summed on the device: no host sync per step
+                sums[k] = sums[k] + v if k in sums else v.clone()
+            steps += 1
+            if show:
+                it.set_postfix(loss=f"{float(losses['total']):.4f}")
+    except KeyboardInterrupt:
+        if info.is_main:
+            logger.warning("interrupted in %s epoch %d at step %d; last.pt holds the %d finished epoch(s): "
+                           "continue with resume=True (--resume)", stage, epoch + 1, steps, epoch)
+        raise
+    finally:
+        if show:
+            it.close()
+    return sums, steps
 
 
 __all__ = ["TrainConfig", "DataConfig", "OptimConfig", "PRESETS", "train_config", "config_from_dict",
-           "fit", "validate", "predict_actions", "read_metrics", "lr_at", "seed_everything", "STAGES"]
+           "fit", "train_step", "warm_start_skip", "validate", "predict_actions", "read_metrics", "lr_at",
+           "seed_everything", "STAGES"]

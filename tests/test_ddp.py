@@ -31,12 +31,9 @@ def test_single_process_setup_is_a_no_op(monkeypatch):
 @pytest.mark.slow
 def test_two_process_gloo_run_ends_with_identical_weights(tmp_path):
     run, dump = tmp_path / "run", tmp_path / "ranks"
-    env = dict(os.environ, LANGPOSE_RANK_DUMP=str(dump), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "langpose.cli", "pretrain", "--preset", "tiny", "--quick", "--no-progress",
-           "--set", "device='cpu'", "--set", "data.max_train_windows=64", "--set", "data.batch_size=8",
-           "--set", "data.max_val_frames=60", "--set", "model.depth=1", "--set", "optim.epochs=1",
-           "--set", "optim.max_steps=3", "--run-dir", str(run)]
+           str(REPO / "tests" / "ddp_worker.py"), str(run), str(dump)]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0 = torch.load(dump / "rank0.pt", weights_only=True)

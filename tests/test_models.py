@@ -143,7 +143,7 @@ def test_spatial_block_is_per_frame_and_temporal_block_is_per_joint():
 
 def test_backbone_frame_permutation_equivariant_only_without_position_embedding():
     torch.manual_seed(0)
-    net = DSTformer(model_config("tiny")).eval()
+    net = DSTformer(model_config("tiny", input_norm=False))  # the backbone sees raw x, y, conf.eval()
     x = _x2d(B=1)
     perm = torch.randperm(T, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():

@@ -45,10 +45,17 @@ class ModelConfig:
     text: TextEncoderConfig = field(default_factory=lambda: TextEncoderConfig(name="minilm"))  # embed_labels
     logit_scale_init: float = 14.285714285714286  # CLIP: 1 / 0.07
     logit_scale_max: float = 100.0  # clamp of exp(logit_scale) when used
+    input_norm: bool = True         # add root-centred, per-window scale-normalised x, y channels
+    linear_skip: bool = True        # per-frame linear 2D->3D path added to the pose head's output
     # MLP baseline (arch="mlp") only
     mlp_hidden: int = 1024
     mlp_blocks: int = 2
     mlp_use_confidence: bool = False  # input 2*J (x, y) as Martinez et al.; True: 3*J
+
+    @property
+    def feature_channels(self) -> int:
+        """Channels per joint the backbone and the skip path see: x, y, confidence (+ normalised x, y)."""
+        return self.in_channels + (2 if self.input_norm else 0)
 
     def __post_init__(self):
         if self.arch not in ("langpose", "mlp"):

@@ -30,7 +30,7 @@ class DSTformer(nn.Module):
         super().__init__()
         C = cfg.dim
         self.max_frames, self.num_joints = cfg.max_frames, cfg.num_joints
-        self.joint_embed = nn.Linear(cfg.in_channels, C)
+        self.joint_embed = nn.Linear(cfg.feature_channels, C)
         self.spatial_pos = nn.Parameter(torch.zeros(cfg.num_joints, C))      # (J, C)
         self.temporal_pos = nn.Parameter(torch.zeros(cfg.max_frames, C))     # (max_frames, C)
         nn.init.trunc_normal_(self.spatial_pos, std=0.02)

@@ -49,6 +49,8 @@ from torch import nn
 from langpose.models.config import ModelConfig, as_model_config
 from langpose.models.dstformer import DSTformer
 from langpose.models.heads import MotionHead, PoseHead, TextProjection
+from langpose.models.input_norm import normalize_2d
+from langpose.models.linear_lifter import LinearLifter
 from langpose import text as text_encoders
 
 __all__ = ["LangPoseModel", "check_x2d", "check_output", "as_x2d", "AllHiddenWarning"]
@@ -135,6 +137,8 @@ class LangPoseModel(nn.Module):
         self.cfg = self.config = cfg
         self.backbone = DSTformer(cfg)
         self.pose_head = PoseHead(cfg.dim, cfg.dim_rep)
+        # per-frame linear 2D->3D path; the transformer learns the residual (warm-started by the trainer)
+        self.skip = LinearLifter(cfg.num_joints, cfg.feature_channels) if cfg.linear_skip else None
         self.motion_head = MotionHead(cfg.dim_rep, cfg.motion_hidden, cfg.embed_dim, cfg.pool)
         self.text_proj = TextProjection(cfg.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.logit_scale_init)))
@@ -152,16 +156,33 @@ class LangPoseModel(nn.Module):
         """
         cfg = self.cfg
         check_x2d(x2d, cfg.num_joints, cfg.in_channels, cfg.max_frames)
-        feat = self.backbone.forward_tokens(x2d)                   # (T, B, J, dim) frame-major tokens
-        rep = self.pose_head.represent(feat)                       # (T, B, J, dim_rep)
+        feats = self.features(x2d)                                 # (B, T, J, feature_channels)
+        tokens = self.backbone.forward_tokens(feats)               # (T, B, J, dim) frame-major tokens
+        rep = self.pose_head.represent(tokens)                     # (T, B, J, dim_rep)
         pose = self.pose_head(rep)                                 # (T, B, J, 3)
-        pose = (pose - pose[:, :, :1]).transpose(0, 1).contiguous()  # (B, T, J, 3), pelvis at 0
+        pose = (pose - pose[:, :, :1]).transpose(0, 1)             # (B, T, J, 3), pelvis at 0
+        if self.skip is not None:
+            pose = pose + self.skip(feats)                         # (B, T, J, 3), pelvis still 0
+        pose = pose.contiguous()
         motion = self.motion_head(rep.transpose(0, 1)) if with_motion else None  # (B, D)
         out = {"pose": pose, "motion": motion}
         if text_emb is not None:
             out["text"] = self.encode_text(text_emb)               # (V, D)
             out["scale"] = self.scale()                            # ()
         return out
+
+    def features(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 3) input -> (B, T, J, feature_channels): x, y, confidence (+ ``normalize_2d``)."""
+        if not self.cfg.input_norm:
+            return x2d
+        return torch.cat([x2d, normalize_2d(x2d)], dim=-1)        # (B, T, J, 5)
+
+    @torch.no_grad()
+    def fit_skip(self, x2d: torch.Tensor, y3d: torch.Tensor, ridge: float = 1e-3) -> None:
+        """Warm-start the linear skip path in closed form on windows x2d (N, T, J, 3), y3d (N, T, J, 3)."""
+        if self.skip is None:
+            raise ValueError("fit_skip: this model has no linear skip path (model.linear_skip=False)")
+        self.skip.fit(self.features(x2d), y3d, ridge)
 
     def lift(self, x2d: torch.Tensor) -> torch.Tensor:
         """(B, T, 17, 3) 2D -> (B, T, 17, 3) 3D, metres, camera frame, root-relative.
