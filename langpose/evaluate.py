@@ -25,6 +25,7 @@ Percentages are 0..100.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence as Seq
 
 import numpy as np
@@ -35,6 +36,7 @@ from langpose.data import corruption as C
 from langpose.data.registry import load_views
 from langpose.data.windows import mirror_label_map
 from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
+from langpose.report import markdown_table, write_json, write_text
 from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
 
@@ -53,6 +55,14 @@ __all__ = [
     "write_results",
     "synthetic_test_views",
     "deepmimic_views",
+    "REAL_SOURCES",
+    "real_views",
+    "evaluate_real",
+    "real_p1",
+    "real_markdown",
+    "write_real_results",
+    "view_disagreement",
+    "multiview_consistency",
 ]
 
 UNLABELLED_ACTION = "unlabelled"
@@ -438,3 +448,202 @@ def deepmimic_views(seed: int = 0) -> list:
 def write_results(results: dict, out_dir, name: str = "results", title: str | None = None) -> dict:
     """JSON + markdown table of evaluation results, written atomically (see ``langpose.report``)."""
     return _write_results(results, out_dir, name=name, title=title)
+
+
+# ----------------------------------------------------------------------------- real motion
+REAL_SOURCES: dict[str, str] = {"deepmimic": "val", "assimp": "test", "holosoma": "test"}
+"""The real-motion sources (``langpose.data.registry`` names) and their role: the DeepMimic clips
+are the real-motion validation set (model selection may look at them), the assimp BVH and
+holosoma clips the test set (reported, never tuned on). None is ever trained on."""
+
+
+def real_views(source: str, seed: int = 0) -> list:
+    """A real-motion source's clips seen by the synthetic camera ring (``registry.load_views``, ``make_views``)."""
+    if source not in REAL_SOURCES:
+        raise ValueError(f"real_views: unknown source {source!r}; real sources: {', '.join(REAL_SOURCES)}")
+    return load_views(source, seed=seed)
+
+
+def _clip_name(view) -> str:
+    return str(view.meta.get("sequence") or view.name.rsplit("/", 1)[0])
+
+
+def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = None, window: int = 27,
+                  seed: int = 0, robust: bool = True, conditions: Seq[Condition] | None = None,
+                  flip_test: bool = False, stride: int | None = None, batch_size: int = 64,
+                  skip_missing: bool = True, progress: bool = False) -> dict:
+    """P1, P2, N-MPJPE, MPJVE (mm) per clip and per source on real motion, plus robustness sweeps.
+
+    Every clip is seen by the 4 cameras of the synthetic views (``make_views``, placed by
+    ``seed``) and lifted by ``evaluate`` (windows of ``window`` frames, no recognition). A
+    clip's numbers are means over its frames and cameras; a source's are means over its
+    clips (each clip counts once, as each action does in Human3.6M's protocol), with the
+    frame-weighted P1 as ``p1_frames``. With ``robust``, ``robustness`` runs the same
+    corruption sweep as on synthetic data (``conditions``, default ``default_conditions()``)
+    on each source (its ``p1`` there is the mean over the source's label texts).
+
+    Args:
+        sources: names from ``REAL_SOURCES`` (default all, in that order).
+        views: optional ``{source: [View, ...]}`` replacing the loaded views (tests, caching).
+        skip_missing: a source whose data is not installed is listed under ``missing``
+            (with the reason) instead of raising.
+    Returns:
+        ``{"window", "seed", "flip_test", "sources": {name: {"split", "p1", "p2", "n_mpjpe",
+        "mpjve", "p1_frames", "num_clips", "num_frames", "clips": {clip: {"p1", "p2",
+        "n_mpjpe", "mpjve", "frames", "views"}}, "robustness"}}, "splits": {"val"|"test":
+        mean P1 over its sources}, "missing": {name: reason}}``.
+    """
+    sources = list(REAL_SOURCES if sources is None else sources)
+    unknown = [s for s in sources if s not in REAL_SOURCES and not (views and s in views)]
+    if unknown:
+        raise ValueError(f"evaluate_real: unknown sources {unknown}; real sources: {', '.join(REAL_SOURCES)}")
+    out: dict = {"window": window, "seed": int(seed), "flip_test": bool(flip_test), "sources": {}, "missing": {}}
+    for src in sources:
+        if views is not None and src in views:
+            src_views = list(views[src])
+        else:
+            try:
+                src_views = real_views(src, seed=seed)
+            except (ImportError, FileNotFoundError) as exc:
+                if not skip_missing:
+                    raise
+                out["missing"][src] = str(exc)
+                continue
+        clips: dict[str, list] = {}
+        for v in src_views:
+            clips.setdefault(_clip_name(v), []).append(v)
+        per_clip = {}
+        for clip, clip_views in clips.items():
+            r = evaluate(model, clip_views, window=window, flip_test=flip_test, stride=stride, batch_size=batch_size,
+                         recognition=False)
+            per_clip[clip] = {"p1": r["p1_frames"], "p2": r["p2"], "n_mpjpe": r["n_mpjpe"], "mpjve": r["mpjve"],
+                              "frames": len(clip_views[0]), "views": len(clip_views)}
+        frames = np.array([c["frames"] * c["views"] for c in per_clip.values()], dtype=np.float64)
+        res = {"split": REAL_SOURCES.get(src, "test"), "num_clips": len(per_clip),
+               "num_frames": int(sum(c["frames"] for c in per_clip.values())),
+               "p1_frames": float(np.dot(frames, [c["p1"] for c in per_clip.values()]) / frames.sum())}
+        for key in ("p1", "p2", "n_mpjpe", "mpjve"):
+            vals = [c[key] for c in per_clip.values() if c[key] is not None]
+            res[key] = float(np.mean(vals)) if vals else None
+        res["clips"] = per_clip
+        if robust:
+            res["robustness"] = robustness(model, src_views, window=window, conditions=conditions, seed=seed,
+                                           flip_test=flip_test, stride=stride, batch_size=batch_size,
+                                           progress=progress)
+        out["sources"][src] = res
+    splits: dict[str, list] = {}
+    for r in out["sources"].values():
+        splits.setdefault(r["split"], []).append(r["p1"])
+    out["splits"] = {k: float(np.mean(v)) for k, v in splits.items()}
+    return out
+
+
+def real_p1(model, sources: Seq[str] | None = None, window: int = 27, seed: int = 0, views: dict | None = None,
+            **kw) -> dict[str, float]:
+    """Per-source mean P1 (mm) on real motion, no robustness sweep: ``{source: P1}`` (for quick trials).
+
+    Sources whose data is missing are left out. Keywords go to ``evaluate_real``.
+    """
+    res = evaluate_real(model, sources=sources, views=views, window=window, seed=seed, robust=False, **kw)
+    return {name: r["p1"] for name, r in res["sources"].items()}
+
+
+def real_markdown(result: dict, title: str | None = "Real motion") -> str:
+    """One table of an ``evaluate_real`` result (a row per source, then per clip), and the robustness sweep."""
+    rows = []
+    for name, r in result["sources"].items():
+        rows.append((f"**{name}**", r["split"], r["num_clips"], r["num_frames"], r["p1"], r["p2"], r["n_mpjpe"],
+                     r["mpjve"]))
+        for clip, c in r["clips"].items():
+            rows.append((f"{name} / {clip}", r["split"], 1, c["frames"], c["p1"], c["p2"], c["n_mpjpe"], c["mpjve"]))
+    out = [f"# {title}\n\n" if title else ""]
+    out.append(markdown_table(["source / clip", "split", "clips", "frames (50 fps)", "P1 (mm)", "P2 (mm)",
+                               "N-MPJPE (mm)", "MPJVE (mm/frame)"], rows))
+    robust = {n: r["robustness"]["conditions"] for n, r in result["sources"].items() if r.get("robustness")}
+    if robust:
+        names = list(robust)
+        conds = list(dict.fromkeys(c for r in robust.values() for c in r))
+        out.append("\nRobustness (P1 mm, mean over the source's labels):\n\n")
+        out.append(markdown_table(["condition"] + names,
+                                  [[c] + [robust[n].get(c, {}).get("p1") for n in names] for c in conds]))
+    if result.get("missing"):
+        out.append("\nNot installed: " + "; ".join(f"{k} ({v})" for k, v in result["missing"].items()) + "\n")
+    return "".join(out)
+
+
+def write_real_results(result: dict, out_dir, name: str = "real_motion") -> dict:
+    """``out_dir/<name>.json`` and ``.md`` (``real_markdown``), written atomically; returns their paths."""
+    out_dir = Path(out_dir)
+    return {"json": write_json(result, out_dir / f"{name}.json"),
+            "markdown": write_text(out_dir / f"{name}.md", real_markdown(result))}
+
+
+def view_disagreement(poses: Seq, rotations: Seq, names: Seq[str] | None = None) -> dict:
+    """How much lifted poses of one moment, seen by several cameras, disagree (mm).
+
+    Args:
+        poses: one (T, 17, 3) array per camera: root-relative poses in that camera's frame, metres.
+        rotations: one (3, 3) camera->world rotation per camera (``View.meta["R"]``, as
+            ``langpose.camera``: ``X_world = X_cam @ R.T + t``).
+    Returns:
+        ``{"mpjpe": mean over camera pairs and frames of the per-frame MPJPE between the two
+        world-frame poses after root alignment, "pairs": {"a|b": mm}, "per_camera": {name:
+        mean over the pairs it is in}, "per_joint": {joint: mm}, "frames", "cameras"}``.
+    """
+    poses = [np.asarray(p, dtype=np.float64) for p in poses]
+    if len(poses) < 2 or len(poses) != len(rotations):
+        raise ValueError(f"view_disagreement: need >= 2 cameras with one rotation each, got {len(poses)} poses and "
+                         f"{len(rotations)} rotations")
+    T = len(poses[0])
+    for p in poses:
+        if p.shape != (T, 17, 3):
+            raise ValueError(f"view_disagreement: every pose array must be ({T}, 17, 3), got {p.shape}")
+    names = [str(n) for n in (names if names is not None else range(len(poses)))]
+    world = []
+    for p, R in zip(poses, rotations):
+        R = np.asarray(R, dtype=np.float64)
+        w = p @ R.T  # (T, 17, 3) world axes (a rotation only: root-relative, so the translation drops out)
+        world.append(w - w[:, :1])
+    pairs, per_cam, joint = {}, {n: [] for n in names}, []
+    for a in range(len(world)):
+        for b in range(a + 1, len(world)):
+            err = joint_errors_mm(world[a], world[b])  # (T, 17)
+            m = float(err.mean())
+            pairs[f"{names[a]}|{names[b]}"] = m
+            per_cam[names[a]].append(m)
+            per_cam[names[b]].append(m)
+            joint.append(err.mean(0))
+    je = np.mean(joint, axis=0)  # (17,)
+    return {"mpjpe": float(np.mean(list(pairs.values()))), "pairs": pairs,
+            "per_camera": {n: float(np.mean(v)) for n, v in per_cam.items()},
+            "per_joint": {n: float(e) for n, e in zip(H36M.names, je)}, "frames": T, "cameras": len(world)}
+
+
+def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = False,
+                          batch_size: int = 64, blend: str = "cosine") -> dict:
+    """Real-input consistency with no 3D ground truth: lift each camera's 2D, compare in one world frame.
+
+    ``views`` are synchronised views of one person (same frames), each with its camera's
+    camera->world rotation in ``meta["R"]`` (``langpose.data.pose2sim.load_session`` and
+    ``make_views`` both provide it). Each view is lifted by the windowed inference engine
+    (``predict_views``: windows of ``window`` frames every ``stride``, default
+    ``window // 2``, blended by ``blend``), the root-relative predictions are rotated into
+    the world frame, and ``view_disagreement`` scores them: 0 mm for a lifter that is
+    right in every view; a lifter that always draws the same camera-frame pose scores the
+    spread of the camera orientations. Returns ``view_disagreement``'s dict plus ``window``.
+    """
+    views = list(views)
+    if len(views) < 2:
+        raise ValueError(f"multiview_consistency: need >= 2 views, got {len(views)}")
+    lengths = {len(v) for v in views}
+    if len(lengths) != 1:
+        raise ValueError(f"multiview_consistency: views must have the same frames, got lengths {sorted(lengths)}")
+    missing = [v.name for v in views if v.meta.get("R") is None]
+    if missing:
+        raise ValueError(f"multiview_consistency: views {missing} have no camera rotation meta['R']")
+    stride = max(1, window // 2) if stride is None else stride
+    preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size,
+                          blend=blend)
+    res = view_disagreement(preds, [v.meta["R"] for v in views], names=[v.camera for v in views])
+    res.update(window=window, stride=stride)
+    return res
