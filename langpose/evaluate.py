@@ -50,6 +50,10 @@ __all__ = [
     "has_motion_embedding",
     "text_embeddings",
     "joint_errors_mm",
+    "hidden_joint_error",
+    "cosine_similarity",
+    "class_similarity",
+    "class_alignment",
     "make_condition",
     "default_conditions",
     "write_results",
@@ -75,6 +79,76 @@ def joint_errors_mm(pred, target) -> np.ndarray:
     target = np.asarray(target, dtype=np.float64)
     # (T, J, 3) -> (T, J, 1, 3): each joint is its own one-joint "pose"
     return 1000.0 * np.asarray(metrics.mpjpe(pred[..., None, :], target[..., None, :], reduce=False))
+
+
+def hidden_joint_error(pred, target, hidden) -> float | None:
+    """Mean position error (mm) over the hidden (frame, joint) pairs of one prediction.
+
+    ``pred``, ``target``: (T, J, 3) metres. ``hidden``: a (T, J) bool mask (True = hidden,
+    e.g. ``~visible``) or the indices of joints hidden in every frame. None when nothing is
+    hidden. Every joint listed gives the plain P1 of the prediction.
+    """
+    err = joint_errors_mm(pred, target)  # (T, J)
+    mask = np.asarray(hidden)
+    if mask.dtype != bool:
+        idx = mask.astype(int).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= err.shape[1]):
+            raise ValueError(f"hidden_joint_error: joint indices {idx.tolist()} outside 0..{err.shape[1] - 1}")
+        mask = np.zeros(err.shape, bool)
+        mask[:, idx] = True
+    if mask.shape != err.shape:
+        raise ValueError(f"hidden_joint_error: hidden mask has shape {mask.shape}, the poses {err.shape}")
+    return float(err[mask].mean()) if mask.any() else None
+
+
+def _rows(x, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{name}: expected shape (N, D), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or inf")
+    return x
+
+
+def cosine_similarity(a, b) -> np.ndarray:
+    """Cosine similarity (N, M) between rows of a (N, D) and b (M, D) (normalised here)."""
+    a, b = _rows(a, "a"), _rows(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"cosine_similarity: embedding dims differ, a has {a.shape[1]}, b has {b.shape[1]}")
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def class_similarity(motion_emb, labels, text_emb) -> tuple[np.ndarray, list[int]]:
+    """Mean motion embedding per present label vs every text embedding: (L, V) cosine, and the label ids."""
+    m = _rows(motion_emb, "motion_emb")
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != len(m):
+        raise ValueError(f"labels: expected {len(m)} labels, got {len(labels)}")
+    ids = [int(v) for v in np.unique(labels) if v >= 0]
+    if not ids:
+        raise ValueError("class_similarity: no labelled embeddings")
+    means = np.stack([m[labels == v].mean(0) for v in ids])
+    return cosine_similarity(means, text_emb), ids
+
+
+def class_alignment(motion_emb, labels, text_emb) -> dict:
+    """Per-class alignment of motion embeddings (N, D) with label texts (V, D) (``class_similarity``).
+
+    Returns ``{"similarity" (L, V), "ids" (the L present label ids), "class_top1"}`` (fraction
+    0..1 of the L classes whose mean motion embedding is closest to its own label text),
+    ``"mean_matching"`` (mean cosine to the own text) and ``"mean_other"`` (to the other texts).
+    """
+    sim, ids = class_similarity(motion_emb, labels, text_emb)
+    own = sim[np.arange(len(ids)), ids]  # (L,)
+    others = sim.size - len(ids)
+    return {"similarity": sim, "ids": ids,
+            "class_top1": float(np.mean(sim.argmax(axis=1) == np.asarray(ids))),
+            "mean_matching": float(own.mean()),
+            "mean_other": float((sim.sum() - own.sum()) / others) if others else None}
 
 
 def topk_accuracy(scores, labels, ks: Seq[int] = (1, 5)) -> dict[int, float | None]:
@@ -414,7 +488,6 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
         inputs, visible = corrupt_inputs(clean, cond, seed=seed)
         preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test,
                               batch_size=batch_size, inputs=inputs, skeleton=skeleton)
-        errs = np.concatenate([joint_errors_mm(p, t) for p, t in zip(preds, targets)])  # (sum T, J)
         vis = np.concatenate(visible)  # (sum T, J)
         frame_p1 = 1000.0 * np.concatenate([np.asarray(metrics.mpjpe(p, t, reduce=False))
                                             for p, t in zip(preds, targets)])
@@ -423,7 +496,7 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
             "kind": cond.kind, "param": cond.param,
             "p1": metrics.per_action_mean(frame_p1, actions)["mean"],
             "p1_frames": float(frame_p1.mean()),
-            "p1_hidden": float(errs[hidden].mean()) if hidden.any() else None,
+            "p1_hidden": hidden_joint_error(np.concatenate(preds), np.concatenate(targets), hidden),
             "hidden_fraction": float(hidden.mean()),
         }
     parts = [r for r in out["conditions"].values() if r["kind"] == "part"]

@@ -353,7 +353,7 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
             say(f"[figures] ablation: {path} not found (written by the ablation run); skipped")
 
     if wanted & {"embedding_map", "similarity"}:
-        from langpose.evaluate import text_embeddings
+        from langpose.evaluate import class_alignment, text_embeddings
         from langpose.inference import embed_windows, view_to_input
 
         inputs = [view_to_input(v) for v in views]
@@ -375,14 +375,13 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
             say("[figures] similarity")
             m = models[main_name]
             text = text_embeddings(m, vocab).numpy()
-            sim, ids = emb_viz.class_similarity(embs[main_name], lab, text)
-            ax = emb_viz.plot_similarity(sim, [vocab[i] for i in ids], vocab,
+            al = class_alignment(embs[main_name], lab, text)
+            ids = al["ids"]
+            ax = emb_viz.plot_similarity(al["similarity"], [vocab[i] for i in ids], vocab,
                                          title="mean motion embedding per action vs label text (cosine)")
-            diag = float(np.mean([sim[r, i] for r, i in enumerate(ids)]))
-            off = float((sim.sum() - sum(sim[r, i] for r, i in enumerate(ids))) / (sim.size - len(ids)))
-            top1 = float(np.mean([int(np.argmax(sim[r]) == i) for r, i in enumerate(ids)]))
-            w.write("similarity", png=ax.figure, data={"mean_matching": diag, "mean_other": off,
-                                                       "class_top1": top1, "actions": len(ids)})
+            w.write("similarity", png=ax.figure, data={"mean_matching": al["mean_matching"],
+                                                       "mean_other": al["mean_other"],
+                                                       "class_top1": al["class_top1"], "actions": len(ids)})
 
     if "qualitative" in wanted:
         say("[figures] qualitative panels")

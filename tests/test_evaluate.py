@@ -279,3 +279,32 @@ def test_side_confusion_counts_mirror_mistakes():
                        [0.9, 0.0, 0.1]])  # walk forward: no mirror partner, not counted
     assert side_confusion(scores, [0, 1, 2], vocab) == {"windows": 2, "top1": 50.0, "mirror_rate": 50.0}
     assert side_confusion(scores, [2, 2, -1], vocab)["mirror_rate"] is None
+
+
+def test_hidden_joint_error_by_hand():
+    from langpose.evaluate import hidden_joint_error
+
+    gt = np.zeros((2, 17, 3))
+    pred = gt.copy()
+    pred[:, 11, 0] = 0.030  # left shoulder 30 mm off
+    pred[1, 12, 1] = 0.060  # left elbow 60 mm off in frame 1
+    assert hidden_joint_error(pred, gt, [11, 12]) == pytest.approx((30 + 30 + 0 + 60) / 4)
+    mask = np.zeros((2, 17), bool)
+    mask[1, 12] = True
+    assert hidden_joint_error(pred, gt, mask) == pytest.approx(60.0)
+    assert hidden_joint_error(pred, gt, range(17)) == pytest.approx((30 + 30 + 60) / 34)
+    assert hidden_joint_error(pred, gt, np.zeros((2, 17), bool)) is None
+    with pytest.raises(ValueError, match="outside 0..16"):
+        hidden_joint_error(pred, gt, [17])
+
+
+def test_class_alignment_by_hand():
+    from langpose.evaluate import class_alignment
+
+    text = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    emb = np.array([[1.0, 0.1], [1.0, -0.1], [0.2, 1.0], [1.0, 0.0]])
+    res = class_alignment(emb, [0, 0, 2, -1], text)  # class 0 -> text 0 (right), class 2 -> text 1 (wrong)
+    assert res["ids"] == [0, 2] and res["similarity"].shape == (2, 3)
+    assert res["class_top1"] == pytest.approx(0.5)
+    own = [1.0, (0.2 + 1.0) / (np.hypot(0.2, 1.0) * np.sqrt(2))]
+    assert res["mean_matching"] == pytest.approx(np.mean(own))

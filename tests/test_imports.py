@@ -19,15 +19,33 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _is_main_guard(node) -> bool:
+    """``if __name__ == "__main__":``: runs only when the module is the program, never on import."""
+    t = node.test if isinstance(node, ast.If) else None
+    return (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id == "__name__"
+            and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in t.comparators))
+
+
+def _imports(tree):
+    """Every Import/ImportFrom node, at module level or in functions, except under a ``__main__`` guard."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        todo.extend(c for c in ast.iter_child_nodes(node) if not _is_main_guard(c))
+
+
 def import_graph() -> dict[str, set[str]]:
     """{module: langpose modules it imports}, from every ``import``/``from ... import`` in its AST,
-    at module level or inside functions (a package's implicit import of its parents is not an edge)."""
+    at module level or inside functions (a package's implicit import of its parents is not an edge;
+    nor is an import under ``if __name__ == "__main__":``, which a script runs, not an import)."""
     files = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        for node in _imports(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):
                 targets.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -84,6 +102,8 @@ def test_graph_sees_module_and_function_level_imports():
     assert "langpose.checkpoint" in g["langpose"]  # inside langpose.load_model
     assert "langpose.data.windows" in g and "langpose.models.langpose_model" in g
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    script = ast.parse("import os\nif __name__ == '__main__':\n    from langpose.cli import main\n")
+    assert [type(n).__name__ for n in _imports(script)] == ["Import"]
 
 
 def test_no_import_cycle():

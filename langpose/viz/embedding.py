@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from langpose.evaluate import class_similarity, cosine_similarity  # noqa: F401  (computed there; re-exported)
+
 METHODS = ("pca", "tsne")
 
 
@@ -53,16 +55,6 @@ def project_embeddings(emb, method: str = "pca", seed: int = 0, perplexity: floa
         raise ValueError(f"perplexity: expected 0 < perplexity < N={n}, got {perp}")
     return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed,
                 learning_rate="auto").fit_transform(x)
-
-
-def cosine_similarity(a, b) -> np.ndarray:
-    """Cosine similarity (N, M) between rows of a (N, D) and b (M, D) (normalised here)."""
-    a, b = _np2(a, "a"), _np2(b, "b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"cosine_similarity: embedding dims differ, a has {a.shape[1]}, b has {b.shape[1]}")
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    return a @ b.T
 
 
 def _colors(n: int):
@@ -141,19 +133,6 @@ def plot_similarity(sim, row_labels=None, col_labels=None, ax=None, title: str =
         ax.set_yticklabels(row_labels, fontsize=5)
     ax.set_title(title, fontsize=9)
     return ax
-
-
-def class_similarity(motion_emb, labels, text_emb) -> tuple[np.ndarray, list[int]]:
-    """Mean motion embedding per present label vs every text embedding: (L, V) cosine, and the label ids."""
-    m = _np2(motion_emb, "motion_emb")
-    labels = np.asarray(labels).reshape(-1)
-    if len(labels) != len(m):
-        raise ValueError(f"labels: expected {len(m)} labels, got {len(labels)}")
-    ids = [int(v) for v in np.unique(labels) if v >= 0]
-    if not ids:
-        raise ValueError("class_similarity: no labelled embeddings")
-    means = np.stack([m[labels == v].mean(0) for v in ids])
-    return cosine_similarity(means, text_emb), ids
 
 
 def embedding_map_plotly(xy, labels, vocab, names=None, title: str = ""):
