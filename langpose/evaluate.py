@@ -693,14 +693,14 @@ def view_disagreement(poses: Seq, rotations: Seq, names: Seq[str] | None = None)
 
 
 def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = False,
-                          batch_size: int = 64, blend: str = "cosine") -> dict:
+                          batch_size: int = 64) -> dict:
     """Real-input consistency with no 3D ground truth: lift each camera's 2D, compare in one world frame.
 
     ``views`` are synchronised views of one person (same frames), each with its camera's
     camera->world rotation in ``meta["R"]`` (``langpose.data.pose2sim.load_session`` and
     ``make_views`` both provide it). Each view is lifted by the windowed inference engine
-    (``predict_views``: windows of ``window`` frames every ``stride``, default
-    ``window // 2``, blended by ``blend``), the root-relative predictions are rotated into
+    with its defaults (``predict_views``, as ``langpose.lift.lift_sequence``: windows of
+    ``window`` frames every ``stride``), the root-relative predictions are rotated into
     the world frame, and ``view_disagreement`` scores them: 0 mm for a lifter that is
     right in every view; a lifter that always draws the same camera-frame pose scores the
     spread of the camera orientations. Returns ``view_disagreement``'s dict plus ``window``.
@@ -714,9 +714,7 @@ def multiview_consistency(model, views: Seq, window: int = 27, stride: int | Non
     missing = [v.name for v in views if v.meta.get("R") is None]
     if missing:
         raise ValueError(f"multiview_consistency: views {missing} have no camera rotation meta['R']")
-    stride = max(1, window // 2) if stride is None else stride
-    preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size,
-                          blend=blend)
+    preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size)
     res = view_disagreement(preds, [v.meta["R"] for v in views], names=[v.camera for v in views])
     res.update(window=window, stride=stride)
     return res

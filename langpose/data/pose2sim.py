@@ -37,6 +37,12 @@ Calibration (``read_calibration``), two formats, both -> ``langpose.camera.Camer
   up; OpenCV's look down +z with y down), centre = the position / 1000; K = the 1/64-pixel
   values / 64 with the principal point shifted by the window's corner; size = the window.
 
+Check on the demo (``tests/test_pose2sim.py``): triangulating the balancing trial's
+keypoints with the converted calibration reprojects them with a median error of 15 px
+(90th percentile 28 px, on 1088 x 1920 images; Pose2Sim's own default threshold is 15 px),
+the person ~3.3 m in front of every camera; without the 180-degree turn they would stand
+behind all four.
+
 Cameras and keypoint folders are paired by order (both sorted naturally: ``cam01_json``
 .. ``cam04_json`` <-> ``cam_01`` .. ``cam_04``).
 
