@@ -1,5 +1,6 @@
 """``langpose lift``: window blending (oracle and hand-computed), per-frame actions, the CLI end to end."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -374,3 +375,221 @@ def test_training_flag_is_restored():
     model.eval()
     lift.lift_sequence(model, frame_index_input(6), window=4)
     assert not model.training
+
+
+# ---------------------------------------------------------------------------- issue 10: reliability
+def _npy_input(tmp_path, walk_px, name="walk.npy", conf=1.0, T=30, dtype=np.float64):  # noqa: F811
+    px, _ = walk_px
+    kp = np.concatenate([px[:T], np.full((T, 17, 1), conf)], -1).astype(dtype)
+    np.save(tmp_path / name, kp)
+    return tmp_path / name
+
+
+def _lift_cli(*argv):
+    from langpose.cli import main as cli_main
+
+    return cli_main(["lift", *map(str, argv), "--layout", "h36m", "--width", "1000", "--height", "1000"])
+
+
+def _err_line(capsys):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def unaligned_checkpoints(tmp_path_factory):
+    """A LangPose model pretrained with loss.w_align=0 (vocabulary texts, no text embeddings) and the MLP baseline."""
+    from langpose.checkpoint import save
+    from langpose.models import build_model
+    from langpose.train import train_config
+
+    d = tmp_path_factory.mktemp("unaligned")
+    torch.manual_seed(0)
+    cfg = train_config("tiny", ["loss.w_align=0"])
+    lp = save(d / "noalign.pt", build_model(cfg.model), cfg, VOCAB)
+    mcfg = train_config("tiny", ["model.arch=mlp", "loss.w_align=0"])
+    mlp = save(d / "mlp.pt", build_model(mcfg.model), mcfg, VOCAB)
+    return lp, mlp
+
+
+def test_models_without_alignment_lift_and_skip_actions(tmp_path, walk_px, unaligned_checkpoints, capsys):  # noqa: F811
+    """Item 0: a no-alignment checkpoint (and the MLP baseline) lifts; only the action guesses are skipped."""
+    src = _npy_input(tmp_path, walk_px)
+    for ckpt, why in zip(unaligned_checkpoints, ("trained without alignment", "no motion embedding")):
+        out = tmp_path / ckpt.stem
+        assert _lift_cli(src, "--checkpoint", ckpt, "--out", out, "--no-html") == 0
+        printed = capsys.readouterr().out
+        assert "lifted 30 frames" in printed and f"no action guesses: " in printed and why in printed
+        res = np.load(f"{out}.npz")
+        assert res["poses3d"].shape == (30, 17, 3) and np.isfinite(res["poses3d"]).all()
+        assert res["vocab"].shape == (0,) and res["top_ids"].shape == (30, 0) and not bool(res["all_hidden"])
+
+
+def test_output_may_not_be_the_input(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    """Item 3: ``lift in/myclip.npz --out in/myclip`` would replace its own input: refused, input intact."""
+    px, _ = walk_px
+    (tmp_path / "in").mkdir()
+    src = tmp_path / "in" / "myclip.npz"
+    np.savez(src, keypoints=np.concatenate([px[:20], np.ones((20, 17, 1))], -1))
+    before = src.read_bytes()
+    for out in (tmp_path / "in" / "myclip", tmp_path / "in" / "myclip.npz", tmp_path / "in" / ".." / "in" / "myclip"):
+        assert _lift_cli(src, "--checkpoint", checkpoint, "--out", out, "--no-html", "--overwrite") == 2
+        assert "which is the input file" in _err_line(capsys)
+    assert src.read_bytes() == before
+
+
+def test_existing_outputs_need_overwrite_and_no_stale_html(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    """Item 3: an existing output is not replaced silently (--overwrite, as for run dirs); with --no-html
+    the OUT.html of an earlier run is removed instead of being left beside the new OUT.npz."""
+    src = _npy_input(tmp_path, walk_px)
+    out = tmp_path / "res"
+    assert _lift_cli(src, "--checkpoint", checkpoint, "--out", out) == 0
+    capsys.readouterr()
+    first = (tmp_path / "res.npz").read_bytes()
+    assert _lift_cli(src, "--checkpoint", checkpoint, "--out", out, "--no-html") == 2
+    err = _err_line(capsys)
+    assert "res.npz" in err and "res.html" in err and "already exist; pass --overwrite" in err
+    assert (tmp_path / "res.npz").read_bytes() == first and (tmp_path / "res.html").exists()
+    assert _lift_cli(src, "--checkpoint", checkpoint, "--out", out, "--no-html", "--overwrite") == 0
+    assert "removed " in capsys.readouterr().out
+    assert (tmp_path / "res.npz").exists() and not (tmp_path / "res.html").exists()
+
+
+def test_all_hidden_input_warns_and_exits_3(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    """Item 4: every joint at confidence 0 (or an int64 array whose 0.9 scores truncate to 0): a warning,
+    no action guess, exit status 3."""
+    for name, conf, dtype, why in (("hidden.npy", 0.0, np.float64, "below --min-score 0.3"),
+                                   ("int.npy", 0.9, np.int64, "the file holds integers")):
+        src = _npy_input(tmp_path, walk_px, name, conf=conf, dtype=dtype)
+        assert _lift_cli(src, "--checkpoint", checkpoint, "--out", tmp_path / name, "--no-html") == lift.EXIT_ALL_HIDDEN
+        captured = capsys.readouterr()
+        err = captured.err.strip()
+        assert err.startswith("langpose lift: warning: every joint of every frame") and why in err
+        assert len(err.splitlines()) == 1 and "no action guesses: every joint is hidden" in captured.out
+        res = np.load(tmp_path / f"{name}.npz")
+        assert bool(res["all_hidden"]) and res["top_ids"].shape[1] == 0
+    x = frame_index_input(6)
+    x[..., 2] = 0
+    with pytest.warns(lift.AllHiddenWarning):
+        lift.lift_sequence(StartValue(), x, window=4)
+
+
+def test_non_finite_model_output_is_an_error(checkpoint):  # noqa: F811
+    """Item 4: NaN poses never come back: a model output with NaN/inf is an error naming the cause."""
+    from langpose.checkpoint import load_model
+
+    class NaNModel(StartValue):
+        def lift(self, x):
+            return super().lift(x) * float("nan")
+
+    with pytest.raises(ValueError, match="lift_sequence: the model's output holds NaN or inf in 6 of 6 frames"):
+        lift.lift_sequence(NaNModel(), frame_index_input(6), window=4)
+    huge = frame_index_input(30)
+    huge[..., :2] = 1e30
+    with pytest.raises(ValueError, match=r"largest \|x\|, \|y\| is 1e\+30"):
+        lift.lift_sequence(load_model(checkpoint), huge, window=27)
+    bad = frame_index_input(5)
+    bad[1, 1, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        lift.lift_sequence(StartValue(), bad, window=4)
+
+
+@pytest.mark.parametrize("case", ["empty_out", "npz_is_dir", "parent_is_file", "read_only", "no_permission",
+                                  "disk_full", "batch_size_0", "fps_tiny", "fps_small"])
+def test_output_and_option_faults_are_one_line_before_compute(case, tmp_path, walk_px, checkpoint, capsys,  # noqa: F811
+                                                              monkeypatch):
+    """Item 5/6: output faults and extreme options: one line, exit 2, before loading the model or lifting
+    (a full disk can only show while writing: then no partial output is left)."""
+    import errno
+
+    src = _npy_input(tmp_path, walk_px, T=64)
+    out, extra, match = tmp_path / "o", [], None
+    computed = []
+    if case != "disk_full":
+        monkeypatch.setattr(lift, "load_model", lambda *a, **k: computed.append(1))
+    if case == "empty_out":
+        out, match = "", "--out '': expected an output prefix"
+    elif case == "npz_is_dir":
+        (tmp_path / "o.npz").mkdir()
+        match = "o.npz is a folder"
+    elif case == "parent_is_file":
+        (tmp_path / "f").write_text("x")
+        out, match = tmp_path / "f" / "o", "f is a file, not a folder"
+    elif case in ("read_only", "no_permission"):
+        code, text = ((errno.EROFS, "Read-only file system") if case == "read_only"
+                      else (errno.EACCES, "Permission denied"))
+
+        def refuse(*a, **k):
+            raise OSError(code, text)
+
+        monkeypatch.setattr(lift.tempfile, "mkstemp", refuse)
+        match = f"cannot write to {tmp_path}: {text}"
+    elif case == "disk_full":
+        def full(path, arrays):
+            raise lift.write_error(OSError(errno.ENOSPC, "No space left on device"), path, "output")
+
+        monkeypatch.setattr(lift, "_save_npz", full)
+        match = "disk full while writing output"
+    elif case == "batch_size_0":
+        extra, match = ["--batch-size", "0"], "--batch-size must be >= 1, got 0"
+    elif case == "fps_tiny":
+        extra, match = ["--fps", "1e-6"], r"--fps 1e-06: resampling 64 frames .*ratio 5e\+07"
+    elif case == "fps_small":
+        extra, match = ["--fps", "0.01"], "give the keypoints' frame rate within 1-1000, or --no-resample"
+    assert _lift_cli(src, "--checkpoint", checkpoint, "--out", out, *extra) == 2
+    import re
+
+    err = _err_line(capsys)
+    assert err.startswith("langpose lift: error:") and re.search(match, err), err
+    assert not computed
+    assert not list(tmp_path.glob("o.*")) or case == "npz_is_dir"
+    assert not list(tmp_path.glob(".o.*"))  # no temporaries
+
+
+def test_disk_full_through_the_real_writer(tmp_path, walk_px, checkpoint, monkeypatch):  # noqa: F811
+    import builtins
+    import errno
+
+    from langpose import atomic
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, b):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return self.fh.__exit__(*a)
+
+    src = _npy_input(tmp_path, walk_px)
+    monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)
+    with pytest.raises(OSError, match=r"disk full while writing output .*o.npz"):
+        lift.lift_file(src, checkpoint, tmp_path / "o", layout="h36m", width=1000, height=1000, html=False,
+                       verbose=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.npy"]
+
+
+def test_progress_bar_on_a_terminal(tmp_path, walk_px, checkpoint, monkeypatch):  # noqa: F811
+    """Item 7: on a terminal ``lift`` shows tqdm bars over the windows (none when stderr is a pipe).
+    (tests/conftest.py sets TQDM_DISABLE, so the request for a bar is what is checked.)"""
+    src = _npy_input(tmp_path, walk_px, T=60)
+    monkeypatch.delenv("CI", raising=False)
+    asked = []
+    for name in ("predict_arrays", "map_windows"):
+        real = getattr(lift, name)
+        monkeypatch.setattr(lift, name, lambda *a, _real=real, **k: asked.append(k["progress"]) or _real(*a, **k))
+    lift.lift_file(src, checkpoint, layout="h36m", width=1000, height=1000)
+    assert asked == [False, False]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    lift.lift_file(src, checkpoint, layout="h36m", width=1000, height=1000)
+    assert asked[2:] == [True, True]
+    lift.lift_file(src, checkpoint, layout="h36m", width=1000, height=1000, verbose=False)
+    assert asked[4:] == [False, False]
