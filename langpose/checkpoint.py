@@ -33,6 +33,7 @@ import torch
 from langpose.atomic import atomic_write
 from langpose.config import ConfigError, to_dict
 from langpose.models import build_model
+from langpose.train_config import config_from_dict
 
 FORMAT = "langpose-checkpoint"
 VERSION = 1
@@ -250,7 +251,6 @@ def check_finite_state(state: dict, path="<checkpoint>") -> None:
 
 def model_from_payload(payload: dict, path="<checkpoint>", map_location="cpu") -> torch.nn.Module:
     """Build the model described by a loaded checkpoint payload and load its weights."""
-    from langpose.train import config_from_dict  # TrainConfig still lives in the trainer (issue 9)
 
     try:
         cfg = config_from_dict(payload["config"])
