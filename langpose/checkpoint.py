@@ -20,6 +20,7 @@ leaves a half-written checkpoint behind.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import pickle
 import random
@@ -33,7 +34,7 @@ import torch
 from langpose.atomic import atomic_write
 from langpose.config import ConfigError, to_dict
 from langpose.models import build_model
-from langpose.train_config import config_from_dict
+from langpose.train_config import TrainConfig, config_from_dict
 
 FORMAT = "langpose-checkpoint"
 VERSION = 1
@@ -160,15 +161,16 @@ def _migrate_config(cfg) -> None:
     """Older checkpoints named the model's text encoder ``model.text_encoder`` (a name that
     ``classify`` used) while training used the run's ``text`` config. Now the model's config
     stores its encoder (``model.text``): take the run's, with "auto" resolved from the embedding
-    size (384: MiniLM, else CLIP)."""
+    size (384: MiniLM, else CLIP). A run-level ``text`` is dropped once ``TrainConfig`` has none."""
     model = cfg.get("model") if isinstance(cfg, dict) else None
-    if not isinstance(model, dict) or "text_encoder" not in model:
-        return
-    name = model.pop("text_encoder")
-    text = dict(cfg["text"]) if isinstance(cfg.get("text"), dict) else {"name": name}
-    if text.get("name", "auto") == "auto":
-        text["name"] = "minilm" if int(model.get("embed_dim", 384)) == 384 else "clip"
-    model.setdefault("text", text)
+    if isinstance(model, dict) and "text_encoder" in model:
+        name = model.pop("text_encoder")
+        text = dict(cfg["text"]) if isinstance(cfg.get("text"), dict) else {"name": name}
+        if text.get("name", "auto") == "auto":
+            text["name"] = "minilm" if int(model.get("embed_dim", 384)) == 384 else "clip"
+        model.setdefault("text", text)
+    if isinstance(cfg, dict) and "text" in cfg and "text" not in {f.name for f in dataclasses.fields(TrainConfig)}:
+        del cfg["text"]
 
 
 def load(path, map_location="cpu") -> dict:

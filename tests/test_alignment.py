@@ -112,3 +112,18 @@ def test_old_checkpoint_configs_name_their_encoder_in_the_model_config():
     cfg = {"model": {"text_encoder": "minilm", "embed_dim": 384}}
     _migrate_config(cfg)
     assert cfg["model"]["text"] == {"name": "minilm"} and "text_encoder" not in cfg["model"]
+
+
+def test_a_run_level_text_config_is_dropped_once_the_run_config_has_none(monkeypatch):
+    import dataclasses
+
+    import langpose.checkpoint as ck
+
+    @dataclasses.dataclass
+    class RunConfigWithoutText:
+        seed: int = 0
+
+    cfg = {"model": {"text_encoder": "minilm", "embed_dim": 384}, "text": {"name": "minilm", "template": "{label}"}}
+    monkeypatch.setattr(ck, "TrainConfig", RunConfigWithoutText)
+    ck._migrate_config(cfg)
+    assert "text" not in cfg and cfg["model"]["text"] == {"name": "minilm", "template": "{label}"}
