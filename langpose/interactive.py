@@ -25,7 +25,8 @@ from langpose.inference import (encode_windows, eval_mode, majority_label, model
                                 view_target, view_to_input, window_starts)
 from langpose.skeleton import H36M, Skeleton
 from langpose.text import encode
-from langpose.train import fit, train_config
+from langpose.train import fit
+from langpose.train_config import train_config
 
 __all__ = ["resolve_joints", "occlude_input", "occlude", "top_actions", "nearest_clips",
            "embed_clips", "clips_from_views", "joint_shift_mm", "lift_clip", "load_or_train", "load_pair", "demo_views",
