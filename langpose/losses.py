@@ -1,9 +1,9 @@
 """Training losses: 3D position (MPJPE, N-MPJPE), velocity, bone length, text alignment.
 
 Pose tensors are (B, T, J, 3), root-relative, in metres (camera frame); pose losses are
-therefore in metres. Alignment losses take L2-normalised embeddings and a *log* logit
-scale (a learned scalar, CLIP style): the scale used is ``exp(logit_scale)`` clamped at
-100 (CLIP's maximum), so logits are cosine similarities times at most 100.
+therefore in metres. Alignment losses take L2-normalised embeddings and the logit ``scale``
+itself: the model owns the learned ``logit_scale`` parameter, its initial value and its
+clamp, and ``model.scale()`` (``out["scale"]``) is the one ``exp``.
 
 ``compute_losses`` combines them with the weights of a :class:`LossConfig`; the
 defaults follow MotionBERT's recipe (MPJPE + 0.5 N-MPJPE + 20 velocity) plus the
@@ -21,7 +21,6 @@ from langpose import metrics
 
 from .skeleton import H36M, Skeleton
 
-MAX_LOGIT_SCALE = 100.0
 
 
 # --------------------------------------------------------------------------- checks
@@ -37,13 +36,13 @@ def _check_poses(fn: str, pred: torch.Tensor, target: torch.Tensor) -> None:
         )
 
 
-def _scale(logit_scale) -> torch.Tensor:
-    """exp(logit_scale) clamped at 100; accepts a 0-d/1-element tensor or a float."""
-    if not isinstance(logit_scale, torch.Tensor):
-        logit_scale = torch.tensor(float(logit_scale))
-    if logit_scale.numel() != 1:
-        raise ValueError(f"logit_scale must be a scalar (log scale), got shape {tuple(logit_scale.shape)}")
-    return logit_scale.reshape(()).exp().clamp(max=MAX_LOGIT_SCALE)
+def _scale(scale) -> torch.Tensor:
+    """The logit multiplier as a 0-d tensor; accepts a positive 0-d/1-element tensor or a float."""
+    if not isinstance(scale, torch.Tensor):
+        scale = torch.tensor(float(scale))
+    if scale.numel() != 1:
+        raise ValueError(f"scale must be a scalar (the logit multiplier), got shape {tuple(scale.shape)}")
+    return scale.reshape(())
 
 
 def _check_embeddings(fn: str, motion: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, text_name: str,
@@ -117,11 +116,11 @@ def alignment_loss(
     motion_emb: torch.Tensor,
     vocab_emb: torch.Tensor,
     labels: torch.Tensor,
-    logit_scale,
+    scale,
 ) -> torch.Tensor:
     """Cross-entropy of each motion embedding against the whole label vocabulary.
 
-    logits = min(exp(logit_scale), 100) * motion_emb @ vocab_emb.T, shape (B, V); the target of
+    logits = scale * motion_emb @ vocab_emb.T, shape (B, V); the target of
     sample b is column labels[b]. Every vocabulary entry is a candidate, so windows with the
     same label in one batch are never pushed apart. Samples with label -1 are ignored; if none
     is valid the result is a 0 that still backpropagates.
@@ -130,7 +129,7 @@ def alignment_loss(
         motion_emb: (B, D) L2-normalised motion embeddings.
         vocab_emb: (V, D) L2-normalised text embeddings of the label vocabulary.
         labels: (B,) integer ids into the vocabulary, -1 for unlabelled.
-        logit_scale: log of the logit scale (scalar tensor/parameter or float).
+        scale: the logit multiplier (``model.scale()``: exp of the learned log scale, clamped).
     """
     _check_embeddings("alignment_loss", motion_emb, vocab_emb, labels, "vocab_emb", None)
     labels = labels.long().to(motion_emb.device)
@@ -140,7 +139,7 @@ def alignment_loss(
             f"alignment_loss: labels must be -1 or in [0, {vocab_emb.shape[0]}) (vocabulary size), "
             f"got {labels[bad].tolist()}"
         )
-    scale = _scale(logit_scale).to(motion_emb.device)
+    scale = _scale(scale).to(motion_emb.device)
     valid = labels >= 0
     if not bool(valid.any()):
         return _zero(motion_emb, vocab_emb, scale)
@@ -152,11 +151,11 @@ def infonce_loss(
     motion_emb: torch.Tensor,
     text_emb: torch.Tensor,
     labels: torch.Tensor,
-    logit_scale,
+    scale,
 ) -> torch.Tensor:
     """Symmetric in-batch InfoNCE (CLIP loss) with same-label pairs as positives.
 
-    logits = min(exp(logit_scale), 100) * motion_emb @ text_emb.T, (B, B). For motion i the
+    logits = scale * motion_emb @ text_emb.T, (B, B). For motion i the
     target distribution is uniform over the columns j with labels[j] == labels[i] (always
     including j = i), so a batch with repeated labels has no false negatives; the same for
     text -> motion. The loss is the mean of both directions' soft cross-entropies. Samples
@@ -166,13 +165,13 @@ def infonce_loss(
         motion_emb: (B, D) L2-normalised motion embeddings.
         text_emb: (B, D) L2-normalised text embedding of each sample's label.
         labels: (B,) integer ids, -1 for unlabelled.
-        logit_scale: log of the logit scale (scalar tensor/parameter or float).
+        scale: the logit multiplier (``model.scale()``).
     """
     _check_embeddings("infonce_loss", motion_emb, text_emb, labels, "text_emb", motion_emb.shape[0])
     labels = labels.long().to(motion_emb.device)
     if bool((labels < -1).any()):
         raise ValueError(f"infonce_loss: labels must be >= -1, got {labels[labels < -1].tolist()}")
-    scale = _scale(logit_scale).to(motion_emb.device)
+    scale = _scale(scale).to(motion_emb.device)
     valid = labels >= 0
     if not bool(valid.any()):
         return _zero(motion_emb, text_emb, scale)
@@ -214,7 +213,7 @@ def compute_losses(
     batch: dict,
     cfg: LossConfig | None = None,
     vocab_emb: torch.Tensor | None = None,
-    logit_scale=None,
+    scale=None,
 ) -> dict[str, torch.Tensor]:
     """Weighted loss terms and their sum.
 
@@ -223,7 +222,7 @@ def compute_losses(
         batch: ``y3d`` (B, T, J, 3) metres and ``label`` (B,) int64 (-1 = unlabelled).
         cfg: weights (default :class:`LossConfig`).
         vocab_emb: (V, D) normalised (projected) vocabulary text embeddings, or None.
-        logit_scale: the model's log logit scale; needed when an alignment term is active.
+        scale: the model's logit multiplier (``out["scale"]``); needed when an alignment term is active.
 
     Returns:
         dict with the weighted terms that are active (weight > 0) among ``mpjpe``,
@@ -252,21 +251,21 @@ def compute_losses(
 
     motion = out.get("motion")
     if (cfg.w_align or cfg.w_infonce) and motion is not None and vocab_emb is not None:
-        if logit_scale is None:
-            raise ValueError("compute_losses: an alignment term is active but logit_scale is None")
+        if scale is None:
+            raise ValueError("compute_losses: an alignment term is active but scale is None")
         if "label" not in batch:
             raise KeyError("compute_losses: batch has no 'label' (B,) for the alignment loss")
         labels = batch["label"].to(motion.device).long().reshape(-1)  # (B,)
         vocab_emb = vocab_emb.to(device=motion.device, dtype=motion.dtype)
         if cfg.w_align:
-            terms["align"] = cfg.w_align * alignment_loss(motion, vocab_emb, labels, logit_scale)
+            terms["align"] = cfg.w_align * alignment_loss(motion, vocab_emb, labels, scale)
         if cfg.w_infonce:
             if bool((labels >= vocab_emb.shape[0]).any()):
                 raise ValueError(
                     f"compute_losses: labels must be < V={vocab_emb.shape[0]}, got max {int(labels.max())}"
                 )
             text = vocab_emb[labels.clamp(min=0)]  # (B, D); rows of label -1 are dropped by the loss
-            terms["infonce"] = cfg.w_infonce * infonce_loss(motion, text, labels, logit_scale)
+            terms["infonce"] = cfg.w_infonce * infonce_loss(motion, text, labels, scale)
 
     if not terms:
         terms_total = _zero(pred)
@@ -274,8 +273,3 @@ def compute_losses(
         terms_total = sum(terms.values())
     terms["total"] = terms_total
     return terms
-
-
-def init_logit_scale() -> float:
-    """CLIP's initial log logit scale, log(1 / 0.07)."""
-    return math.log(1 / 0.07)

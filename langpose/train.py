@@ -56,6 +56,9 @@ from langpose import distributed as ddp_utils
 from langpose.atomic import atomic_write
 from langpose.config import ConfigError, apply_overrides, to_dict
 from langpose.data.corruption import build_corruption
+from langpose.data.registry import load_views
+from langpose.data.windows import WindowDataset
+from langpose.evaluate import evaluate
 from langpose.losses import compute_losses
 from langpose.models import build_model
 from langpose.train_config import (PRESETS, STAGES, DataConfig, OptimConfig, TrainConfig, config_from_dict,
@@ -135,29 +138,19 @@ def _progress_enabled(cfg: TrainConfig, info) -> bool:
 
 # --------------------------------------------------------------------------- data
 def load_split_views(cfg: TrainConfig, split: str):
-    """The ``View``s of one split of ``cfg.data.dataset``."""
+    """The ``View``s of one split of ``cfg.data.dataset`` (``langpose.data.registry.load_views``)."""
     d = cfg.data
+    kw = {}
     if d.dataset == "synthetic":
-        from langpose.data import synthetic
-        from langpose.data.views import make_views
-
-        scfg = synthetic.SyntheticConfig.quick() if d.quick else synthetic.SyntheticConfig()
+        kw["quick"] = d.quick
         if d.sequences_per_subject:
-            scfg = apply_overrides(scfg, {"sequences_per_subject": d.sequences_per_subject})
-        splits = synthetic.load_or_generate(scfg, data_dir=d.data_root)
-        if split not in splits:
-            raise ValueError(f"data split {split!r} not in the synthetic data; splits: {', '.join(splits)}")
-        return make_views(splits[split], seed=cfg.seed)
-    from langpose.data.registry import load_views
-
-    return load_views(d.dataset, split, d.data_root, seed=cfg.seed)
+            kw["sequences_per_subject"] = d.sequences_per_subject
+    return load_views(d.dataset, split, d.data_root, seed=cfg.seed, **kw)
 
 
 def build_dataset(cfg: TrainConfig, split: str, train: bool, corruption=None):
     """A ``WindowDataset`` of one split; ``corruption`` and flips are drawn per item from
     (seed, epoch, index) by the dataset (``set_epoch`` each epoch)."""
-    from langpose.data.windows import WindowDataset
-
     views = load_split_views(cfg, split)
     if not views:
         raise ValueError(f"dataset {cfg.data.dataset!r} split {split!r} has no views")
@@ -199,8 +192,6 @@ def _cap_views(views, max_frames: int):
 @torch.no_grad()
 def validate(model, views, cfg: TrainConfig, recognition: bool = True) -> dict:
     """Val P1 / P2 (mm, per-action means) and action top-1 (%) through ``langpose.evaluate.evaluate``."""
-    from langpose.evaluate import evaluate
-
     model = ddp_utils.unwrap(model)
     was_training = model.training
     model.eval()
@@ -221,7 +212,7 @@ def predict_actions(model, dataset, batch_size: int = 64, device="cpu") -> tuple
     model = ddp_utils.unwrap(model).to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
     ys, ps = [], []
-    text = model.encode_text(model.vocab_emb)  # (V, D)
+    text = model.encode_labels(model.vocab)  # (V, D)
     for batch in loader:
         motion = model.encode_motion(batch["x2d"].to(device))  # (B, D)
         ys.append(batch["label"].numpy())
@@ -238,14 +229,6 @@ def _freeze_motion_branch(model) -> None:
             sub.requires_grad_(False)
     if isinstance(getattr(model, "logit_scale", None), torch.nn.Parameter):
         model.logit_scale.requires_grad_(False)
-
-
-def _vocab_embeddings(cfg: TrainConfig, vocab) -> torch.Tensor:
-    from langpose import text as text_mod
-
-    t = cfg.text
-    return text_mod.encode(list(vocab), encoder=t.name, template=t.template, cache_dir=t.cache_dir,
-                           clip_model=t.clip_model, clip_path=t.clip_path, device=t.device)
 
 
 @torch.no_grad()
@@ -281,8 +264,7 @@ def train_step(net, batch: dict, cfg: TrainConfig, optimizer, scaler=None, text_
         else:
             out = dict(net(batch["x2d"], with_motion=False))
     out = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
-    log_scale = out["scale"].log() if "scale" in out else None
-    losses = compute_losses(out, batch, cfg.loss, out.get("text"), logit_scale=log_scale)
+    losses = compute_losses(out, batch, cfg.loss, out.get("text"), scale=out.get("scale"))
     loss = losses["total"]
     if not torch.isfinite(loss):
         raise FloatingPointError(f"loss is {float(loss)} (terms: "
@@ -404,10 +386,10 @@ def _build_model(cfg: TrainConfig, stage: str, train_full, init_payload, init_ch
     aligned = callable(getattr(model, "set_vocab", None))  # the MLP baseline has no motion embedding
     if not (aligned and vocab and cfg.loss.w_align + cfg.loss.w_infonce > 0):
         return model, vocab, None
-    text_emb = _vocab_embeddings(cfg, vocab)  # (V, D_text), once, cached on disk
-    if text_emb.shape[1] != cfg.model.embed_dim:
-        raise ConfigError(f"text encoder {cfg.text.name!r} gives {text_emb.shape[1]}-d embeddings but "
-                          f"model.embed_dim={cfg.model.embed_dim}; set model.embed_dim={text_emb.shape[1]}")
+    try:
+        text_emb = model.embed_labels(vocab)  # (V, D_text), once, cached on disk; the model's own encoder
+    except ValueError as exc:  # encoder size != model.embed_dim
+        raise ConfigError(str(exc)) from None
     model.set_vocab(vocab, text_emb)
     return model, vocab, text_emb
 

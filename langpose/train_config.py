@@ -16,7 +16,6 @@ from langpose.config import ConfigError, apply_overrides, from_dict, to_dict
 from langpose.data.corruption import CorruptionConfig
 from langpose.losses import LossConfig
 from langpose.models.config import ModelConfig, model_config
-from langpose.text import TextEncoderConfig
 
 STAGES = ("pretrain", "finetune")
 
@@ -97,7 +96,6 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     corruption: CorruptionConfig = field(default_factory=CorruptionConfig)
     loss: LossConfig = field(default_factory=LossConfig)
-    text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     seed: int = 0
     device: str = "auto"
@@ -124,7 +122,7 @@ class TrainConfig:
 #: Named run presets: the model preset of the same name plus data/optim settings.
 PRESETS: dict[str, dict] = {
     "tiny": {"data": {"window": 27, "batch_size": 32}, "optim": {"epochs": 2, "lr": 1e-3}},
-    "small": {"data": {"window": 81, "batch_size": 32}, "optim": {"epochs": 30}},
+    "small": {"data": {"window": 81, "stride": 27, "batch_size": 16}, "optim": {"epochs": 30}},
     "paper": {"data": {"window": 243, "batch_size": 32}, "optim": {"epochs": 90}},
 }
 

@@ -84,14 +84,12 @@ def test_alignment_hand_computed():
     motion = torch.eye(2, dtype=torch.float64)
     labels = torch.tensor([0, 1])
     for s in (1.0, 5.0, 20.0):
-        got = L.alignment_loss(motion, vocab, labels, math.log(s)).item()
+        got = L.alignment_loss(motion, vocab, labels, s).item()
         assert got == pytest.approx(math.log1p(math.exp(-s)), rel=1e-5)
-    # the scale is clamped at 100: log scale 10 (e^10) acts like 100
-    assert L.alignment_loss(motion, vocab, labels, math.log(30.0)).item() > 1e-14  # e^-30 ~ 9e-14
-    assert L.alignment_loss(motion, vocab, labels, 10.0).item() < 1e-40  # e^-100, not e^-22026
-    assert L.alignment_loss(motion, vocab, labels, 10.0).item() == pytest.approx(math.exp(-100), rel=1e-3)
+    assert L.alignment_loss(motion, vocab, labels, 30.0).item() > 1e-14  # e^-30 ~ 9e-14
+    assert L.alignment_loss(motion, vocab, labels, 100.0).item() == pytest.approx(math.exp(-100), rel=1e-3)
     # wrong label: loss = log(1 + e^{s})
-    assert L.alignment_loss(motion, vocab, torch.tensor([1, 0]), 0.0).item() == pytest.approx(math.log1p(math.e))
+    assert L.alignment_loss(motion, vocab, torch.tensor([1, 0]), 1.0).item() == pytest.approx(math.log1p(math.e))
 
 
 def test_alignment_same_label_not_negatives_and_ignore():
@@ -99,7 +97,7 @@ def test_alignment_same_label_not_negatives_and_ignore():
     vocab = unit(torch.randn(6, 8, generator=g))
     motion = unit(torch.randn(4, 8, generator=g))
     labels = torch.tensor([2, 2, -1, 5])
-    got = L.alignment_loss(motion, vocab, labels, 2.0)
+    got = L.alignment_loss(motion, vocab, labels, math.exp(2.0))
     keep = labels >= 0
     ref = F.cross_entropy(math.exp(2.0) * motion[keep] @ vocab.T, labels[keep])
     assert got.item() == pytest.approx(ref.item(), rel=1e-6)
@@ -113,14 +111,14 @@ def test_alignment_grad_to_logit_scale_and_all_ignored():
     g = torch.Generator().manual_seed(1)
     vocab = unit(torch.randn(5, 8, generator=g))
     motion = unit(torch.randn(3, 8, generator=g)).requires_grad_()
-    logit_scale = torch.nn.Parameter(torch.tensor(L.init_logit_scale()))
-    loss = L.alignment_loss(motion, vocab, torch.tensor([0, 3, 4]), logit_scale)
+    logit_scale = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07)))  # CLIP's initial log scale
+    loss = L.alignment_loss(motion, vocab, torch.tensor([0, 3, 4]), logit_scale.exp())
     loss.backward()
     assert logit_scale.grad is not None and logit_scale.grad.abs().item() > 0
     assert motion.grad.abs().sum() > 0
 
     logit_scale.grad = None
-    zero = L.alignment_loss(motion, vocab, torch.tensor([-1, -1, -1]), logit_scale)
+    zero = L.alignment_loss(motion, vocab, torch.tensor([-1, -1, -1]), logit_scale.exp())
     assert zero.item() == 0.0 and zero.requires_grad
     zero.backward()
     assert logit_scale.grad is not None and logit_scale.grad.item() == 0.0
@@ -136,7 +134,7 @@ def test_alignment_errors():
         L.alignment_loss(m, v, torch.tensor([0, 1, 2]), 0.0)
     with pytest.raises(TypeError, match="integer class ids"):
         L.alignment_loss(m, v, torch.tensor([0.0, 1.0]), 0.0)
-    with pytest.raises(ValueError, match="logit_scale must be a scalar"):
+    with pytest.raises(ValueError, match="scale must be a scalar"):
         L.alignment_loss(m, v, torch.tensor([0, 1]), torch.zeros(2))
 
 
@@ -150,7 +148,7 @@ def test_infonce_symmetry_and_reference():
     b = L.infonce_loss(t, m, labels, 1.5)
     assert a.item() == pytest.approx(b.item(), rel=1e-6)
     # distinct labels: exactly CLIP's loss
-    logits = math.exp(1.5) * m @ t.T
+    logits = 1.5 * m @ t.T
     ref = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
     assert a.item() == pytest.approx(ref.item(), rel=1e-6)
     # with repeated labels it is still symmetric
@@ -168,7 +166,7 @@ def test_infonce_same_label_are_positives():
     motion = torch.stack([e[0], e[0], e[1]])
     labels = torch.tensor([0, 0, 1])
     s = 50.0
-    got = L.infonce_loss(motion, text, labels, math.log(s)).item()
+    got = L.infonce_loss(motion, text, labels, s).item()
     # rows 0,1: logits (s, s, 0), target (1/2, 1/2, 0): loss = log(2 + e^{-s}) - ... =
     #   -log(e^s / (2 e^s + 1)) = log(2 + e^{-s}); row 2: logits (0, 0, s) -> log(1 + 2 e^{-s})
     per_row = [math.log(2 + math.exp(-s))] * 2 + [math.log(1 + 2 * math.exp(-s))]
@@ -203,7 +201,7 @@ def test_compute_losses_weights_and_total():
     pred = y + torch.tensor([0.03, 0.04, 0.0])
     vocab = torch.eye(4)
     motion = unit(torch.randn(2, 4, generator=torch.Generator().manual_seed(4))).requires_grad_()
-    scale = torch.nn.Parameter(torch.tensor(L.init_logit_scale()))
+    scale = torch.nn.Parameter(torch.tensor(1 / 0.07))
     batch = {"y3d": y, "label": torch.tensor([1, 3])}
     cfg = from_dict(L.LossConfig, {"w_infonce": 0.5, "w_bone": 2.0})
     out = L.compute_losses({"pose": pred, "motion": motion}, batch, cfg, vocab, scale)
@@ -230,9 +228,9 @@ def test_compute_losses_skips_alignment_without_text():
                            L.LossConfig(), vocab_emb=None)
     assert "align" not in out
     out = L.compute_losses({"pose": y, "motion": motion}, {"y3d": y, "label": torch.tensor([0, 1])},
-                           L.LossConfig(w_align=0.0), vocab_emb=torch.eye(4), logit_scale=0.0)
+                           L.LossConfig(w_align=0.0), vocab_emb=torch.eye(4), scale=1.0)
     assert "align" not in out
-    with pytest.raises(ValueError, match="logit_scale is None"):
+    with pytest.raises(ValueError, match="scale is None"):
         L.compute_losses({"pose": y, "motion": motion}, {"y3d": y, "label": torch.tensor([0, 1])},
                          L.LossConfig(), vocab_emb=torch.eye(4))
     with pytest.raises(KeyError, match="y3d"):

@@ -81,7 +81,8 @@ class ModelConfig:
 
 
 #: Named presets. ``tiny``: CPU tests and quick runs (minutes on 2 cores);
-#: ``small``: the default CPU recipe; ``paper``: MotionBERT's DSTformer, the
+#: ``small``: the shipped CPU model (T = 81; width 64 but depth 2 and MLP ratio 2, which costs
+#: 2x tiny per frame where depth 3 / ratio 4 cost 3x: bench/time_to_accuracy.py); ``paper``: MotionBERT's DSTformer, the
 #: backbone LangPose builds on (depth 5, dim 512, 8 heads of 64, mlp_ratio 2,
 #: dim_rep 512, 243 frames: 43.1M parameters, 1.43 GFLOP per frame);
 #: ``lite``: MotionBERT-Lite (dim 256, 8 heads, mlp_ratio 4: 16.6M parameters).
@@ -89,7 +90,7 @@ class ModelConfig:
 PRESETS: dict[str, dict] = {
     "tiny": dict(dim=32, depth=2, heads=2, mlp_ratio=2.0, dim_rep=64, max_frames=27, motion_hidden=128,
                  mlp_hidden=256),
-    "small": dict(dim=64, depth=3, heads=4, mlp_ratio=4.0, dim_rep=128, max_frames=81, motion_hidden=256,
+    "small": dict(dim=64, depth=2, heads=4, mlp_ratio=2.0, dim_rep=128, max_frames=81, motion_hidden=256,
                   mlp_hidden=1024, drop_path=0.0),
     "paper": dict(dim=512, depth=5, heads=8, mlp_ratio=2.0, dim_rep=512, max_frames=243, motion_hidden=512,
                   dropout=0.0, drop_path=0.1, mlp_hidden=1024),

@@ -1,0 +1,296 @@
+"""The shipped checkpoints: ``langpose.pretrained(name)``, and the one command that retrains each.
+
+    import langpose
+    langpose.pretrained()                 # {name: {"description", "p1_mm", ...}} of what ships
+    model = langpose.pretrained("small")  # eval mode, CPU; .vocab holds its action labels
+
+    python -m langpose.zoo small          # retrain "small" from scratch with its committed recipe
+    python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entry
+
+Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
+langpose checkpoint format (tensors and plain data, loaded with ``weights_only=True``;
+no optimiser state), and ``index.json`` with each model's recipe, seed, wall time,
+hardware, git commit and measured P1. ``regression_p1`` scores a model on a fixed slice of
+the synthetic test split; the test suite checks that every shipped model still scores its
+recorded value there, so a change in data, model or inference code that silently breaks
+the weights fails CI.
+
+A recipe is stage 1 (pretraining under the default corruption, with or without alignment)
+then stage 2 (fine-tuning on clean 2D without labels), both through ``langpose.train.fit``.
+``python -m langpose.zoo NAME`` writes ``results/zoo/NAME/``: ``config.json`` of both stages,
+``metrics.jsonl``, ``summary.json`` (wall time, hardware, git commit) and ``evaluation.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from langpose import checkpoint as ckpt
+from langpose.atomic import atomic_write
+from langpose.data.registry import load_views
+from langpose.evaluate import default_conditions, evaluate, make_condition, robustness
+from langpose.train import fit, read_metrics, train_config
+
+WEIGHTS = Path(__file__).resolve().parent / "weights"
+INDEX = WEIGHTS / "index.json"
+#: the regression slice: the first views of the synthetic test split (seed-0 cameras), windows of T
+REGRESSION_VIEWS = 8
+#: the time-to-accuracy slice: every 4th synthetic test view (reported only, never used to choose)
+BENCHMARK_EVERY = 4
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one shipped model is trained: preset, per-stage overrides and step budgets, seed."""
+
+    preset: str
+    description: str
+    pretrain: tuple[str, ...] = ()
+    finetune: tuple[str, ...] = ()
+    pretrain_steps: int = 3000
+    finetune_steps: int = 1000
+    steps_per_epoch: int = 250
+    seed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+#: The shared CPU recipe (results/recipe/README.md says how each lever was chosen).
+_RECIPE = ("optim.lr=2e-3", "optim.schedule=cosine", "optim.warmup_steps=100", "loss.w_velocity=0",
+           "data.max_val_frames=8000")
+_FINETUNE = ("optim.lr=5e-4", "optim.schedule=cosine", "loss.w_velocity=0", "finetune_corruption=true",
+             "data.max_val_frames=8000")
+_ALIGN = ("loss.w_align=0.3",)
+_NOALIGN = ("loss.w_align=0",)
+
+RECIPES: dict[str, Recipe] = {
+    "tiny": Recipe("tiny", "tiny lifter (T=27), aligned pretraining then fine-tuning; for instant demos",
+                   _RECIPE + _ALIGN, _FINETUNE, 2000, 500),
+    "tiny-noalign": Recipe("tiny", "tiny lifter (T=27), same recipe without alignment (lambda_align=0)",
+                           _RECIPE + _NOALIGN, _FINETUNE, 2000, 500),
+    "small": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning",
+                    _RECIPE + _ALIGN, _FINETUNE, 2500, 500),
+    "small-noalign": Recipe("small", "small lifter (T=81), same recipe without alignment (lambda_align=0)",
+                            _RECIPE + _NOALIGN, _FINETUNE, 2500, 500),
+}
+
+
+# --------------------------------------------------------------------------- loading
+def _index() -> dict:
+    if not INDEX.is_file():
+        return {}
+    return json.loads(INDEX.read_text())
+
+
+def pretrained(name: str | None = None, map_location="cpu"):
+    """The shipped model ``name`` in eval mode; with no name, ``{name: index entry}`` of all shipped models."""
+    index = _index()
+    if name is None:
+        return {n: {k: v for k, v in e.items() if k != "history"} for n, e in index.items()}
+    if name not in index:
+        shipped = ", ".join(index) or "none"
+        raise KeyError(f"no shipped model {name!r}; shipped: {shipped} (retrain one with python -m langpose.zoo NAME)")
+    path = WEIGHTS / f"{name}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the weights of shipped model {name!r} are missing from the installation")
+    model = ckpt.load_model(path, map_location=map_location)
+    model.zoo_name = name
+    return model
+
+
+# --------------------------------------------------------------------------- scoring
+def regression_views() -> list:
+    """The fixed regression slice: the first ``REGRESSION_VIEWS`` synthetic test views (seed 0)."""
+    return load_views("synthetic", "test")[:REGRESSION_VIEWS]
+
+
+def benchmark_views() -> list:
+    """The time-to-accuracy slice: every ``BENCHMARK_EVERY``-th synthetic test view (seed-0 cameras)."""
+    return load_views("synthetic", "test")[::BENCHMARK_EVERY]
+
+
+class CurveRecorder:
+    """``on_epoch_end`` callback: P1 on the benchmark slice against training wall-clock and CPU time.
+
+    The clocks are paused while scoring. The curve is for reporting (time to accuracy); model
+    selection uses the validation subject inside ``fit``.
+    """
+
+    def __init__(self):
+        self.views = benchmark_views()
+        self.wall0, self.cpu0, self.paused, self.cpu_paused, self.steps = time.perf_counter(), time.process_time(), 0.0, 0.0, 0
+        self.curve: list[dict] = []
+
+    def __call__(self, model, record: dict) -> None:
+        t, c = time.perf_counter(), time.process_time()
+        self.steps += int(record.get("steps", 0))
+        was = model.training
+        model.eval()
+        p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False)["p1"])
+        model.train(was)
+        self.curve.append({"stage": record.get("stage"), "steps": self.steps, "p1_mm": round(p1, 2),
+                           "val_p1_mm": record.get("val_p1_mm"),
+                           "wall_s": round(t - self.wall0 - self.paused, 1), "cpu_s": round(c - self.cpu0 - self.cpu_paused, 1)})
+        self.paused += time.perf_counter() - t
+        self.cpu_paused += time.process_time() - c
+        logging.getLogger(__name__).info("benchmark slice P1 %.1f mm after %d steps (%.0f s wall, %.0f s CPU)",
+                                         p1, self.steps, self.curve[-1]["wall_s"], self.curve[-1]["cpu_s"])
+
+
+def regression_p1(model) -> float:
+    """P1 (mm, per-action mean) of ``model`` on the regression slice, windows of its own length."""
+    return float(evaluate(model.eval(), regression_views(), window=model.cfg.max_frames, recognition=False)["p1"])
+
+
+def evaluation_table(model) -> dict:
+    """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic."""
+    from langpose.evaluate import deepmimic_views
+
+    window = model.cfg.max_frames
+    test = load_views("synthetic", "test")
+    clean = evaluate(model, test, window=window, recognition=hasattr(model, "encode_motion") and bool(model.vocab))
+    conds = [make_condition("joint_mask", r) for r in (0.3, 0.5)] + \
+        [c for c in default_conditions(ratios=()) if c.kind in ("part", "gap")]
+    rob = robustness(model, test, window=window, conditions=conds)
+    dm_views = deepmimic_views()
+    dm = evaluate(model, dm_views, window=min(window, min(len(v) for v in dm_views)), recognition=False)
+    out = {"synthetic_test": {"p1": clean["p1"], "p2": clean["p2"], "top1": clean.get("top1"),
+                              "top5": clean.get("top5")},
+           "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
+           "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {a: r["p1"] for a, r in dm["per_action"].items()}}}
+    return out
+
+
+def format_table(name: str, ev: dict) -> str:
+    s = ev["synthetic_test"]
+    lines = [f"# {name}", "", "| set | P1 (mm) | P2 (mm) | hidden-joint P1 (mm) |", "|---|---|---|---|",
+             f"| synthetic test, clean | {s['p1']:.1f} | {s['p2']:.1f} | — |"]
+    for k, v in ev["robustness"].items():
+        hid = "—" if v["p1_hidden"] is None else f"{v['p1_hidden']:.1f}"
+        lines.append(f"| synthetic test, {k} | {v['p1']:.1f} | — | {hid} |")
+    lines.append(f"| DeepMimic (15 clips, mean over clips) | {ev['deepmimic']['p1']:.1f} | {ev['deepmimic']['p2']:.1f} | — |")
+    for a, p in ev["deepmimic"]["per_action"].items():
+        lines.append(f"| DeepMimic {a} | {p:.1f} | — | — |")
+    if s.get("top1") is not None:
+        lines += ["", f"Action recognition on the synthetic test: top-1 {s['top1']:.1f} %, top-5 {s['top5']:.1f} %."]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- training
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                              text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def stage_configs(recipe: Recipe, extra: list[str] = ()):
+    """(pretrain TrainConfig, finetune TrainConfig) of a recipe; ``extra`` overrides both."""
+    spe = recipe.steps_per_epoch
+    common = [f"seed={recipe.seed}", f"optim.max_steps={spe}", "progress=false"]
+    pre = train_config(recipe.preset, list(recipe.pretrain) + common +
+                       [f"optim.epochs={max(1, recipe.pretrain_steps // spe)}"] + list(extra))
+    ft = train_config(recipe.preset, list(recipe.finetune) + common +
+                      [f"optim.epochs={max(1, recipe.finetune_steps // spe)}"] + list(extra))
+    return pre, ft
+
+
+def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str] = (), ship: bool = False) -> dict:
+    """Retrain shipped model ``name`` from scratch; write ``out_dir/name/``; with ``ship``, install its weights."""
+    if name not in RECIPES:
+        raise KeyError(f"unknown model {name!r}; recipes: {', '.join(RECIPES)}")
+    recipe = RECIPES[name]
+    pre_cfg, ft_cfg = stage_configs(recipe, extra)
+    run, out = Path(run_dir) / name, Path(out_dir) / name
+    curve = CurveRecorder()
+    t0 = time.time()
+    fit(pre_cfg, run / "pretrain", resume=True, on_epoch_end=curve)
+    t1 = time.time()
+    fit(ft_cfg, run / "finetune", stage="finetune", init_checkpoint=run / "pretrain" / "checkpoint.pt", resume=True,
+        on_epoch_end=curve)
+    t2 = time.time()
+    model = ckpt.load_model(run / "finetune" / "checkpoint.pt")
+    model.vocab = ckpt.load(run / "pretrain" / "checkpoint.pt")["vocab"]
+    ev = evaluation_table(model)
+    out.mkdir(parents=True, exist_ok=True)
+    for stage in ("pretrain", "finetune"):
+        shutil.copyfile(run / stage / "config.json", out / f"config_{stage}.json")
+    with atomic_write(out / "metrics.jsonl", "w") as fh:
+        for stage in ("pretrain", "finetune"):
+            for rec in read_metrics(run / stage):
+                fh.write(json.dumps(rec) + "\n")
+    summary = {"name": name, "description": recipe.description, "preset": recipe.preset, "seed": recipe.seed,
+               "pretrain": list(recipe.pretrain), "finetune": list(recipe.finetune), "extra": list(extra),
+               "pretrain_steps": recipe.pretrain_steps, "finetune_steps": recipe.finetune_steps,
+               "seconds_pretrain": round(t1 - t0, 1), "seconds_finetune": round(t2 - t1, 1),
+               "hardware": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                           f"{torch.get_num_threads()} threads",
+               "git_commit": _git_commit(), "evaluation": ev, "regression_p1_mm": regression_p1(model),
+               "curve": curve.curve}
+    with atomic_write(out / "summary.json", "w") as fh:
+        json.dump(summary, fh, indent=1)
+    with atomic_write(out / "evaluation.md", "w") as fh:
+        fh.write(format_table(name, ev))
+    if ship:
+        install(name, run / "finetune" / "checkpoint.pt", summary)
+    return summary
+
+
+def install(name: str, checkpoint_path, summary: dict) -> Path:
+    """Copy a fine-tuned checkpoint (weights, config, vocabulary only) into the package and index it."""
+    payload = ckpt.load(checkpoint_path)
+    model = ckpt.model_from_payload(payload, checkpoint_path)
+    if summary.get("vocab"):
+        model.vocab = summary["vocab"]
+    WEIGHTS.mkdir(parents=True, exist_ok=True)
+    dest = WEIGHTS / f"{name}.pt"
+    ckpt.save(dest, model, model.train_config, list(model.vocab), {"stage": "finetune"})
+    model = pretrained_from(dest)
+    entry = {k: summary[k] for k in ("description", "preset", "seed", "pretrain", "finetune", "pretrain_steps",
+                                     "finetune_steps", "seconds_pretrain", "seconds_finetune", "hardware",
+                                     "git_commit") if k in summary}
+    ev = summary["evaluation"]
+    entry.update(p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
+                 deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2), regression_p1_mm=round(regression_p1(model), 3),
+                 size_bytes=dest.stat().st_size)
+    index = _index()
+    index[name] = entry
+    with atomic_write(INDEX, "w") as fh:
+        json.dump(index, fh, indent=1, sort_keys=True)
+    return dest
+
+
+def pretrained_from(path):
+    return ckpt.load_model(path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m langpose.zoo", description=__doc__.split("\n\n")[0])
+    ap.add_argument("name", choices=sorted(RECIPES))
+    ap.add_argument("--out", default="results/zoo", help="results folder (default results/zoo)")
+    ap.add_argument("--run-dir", default="runs/zoo", help="training runs folder (resumed if present)")
+    ap.add_argument("--ship", action="store_true", help="install the result as the package's shipped weights")
+    ap.add_argument("--set", action="append", default=[], help="extra override for both stages, key=value")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    summary = train(args.name, args.out, args.run_dir, args.set, args.ship)
+    print(format_table(args.name, summary["evaluation"]))
+    print(f"{args.name}: pretrain {summary['seconds_pretrain']:.0f} s, finetune {summary['seconds_finetune']:.0f} s, "
+          f"regression P1 {summary['regression_p1_mm']:.2f} mm")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
