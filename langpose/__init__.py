@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_model"]
+__all__ = ["__version__", "load_model", "pretrained"]
 
 
 def load_model(checkpoint_path, map_location="cpu"):
@@ -21,3 +21,11 @@ def load_model(checkpoint_path, map_location="cpu"):
     from langpose.checkpoint import load_model as _load
 
     return _load(checkpoint_path, map_location=map_location)
+
+
+def pretrained(name=None, map_location="cpu"):
+    """A shipped, trained model in eval mode (``langpose.zoo``); with no name, the listing of
+    shipped models with the P1 each reached: ``{name: {"description", "p1_mm", ...}}``."""
+    from langpose.zoo import pretrained as _pretrained
+
+    return _pretrained(name, map_location=map_location)
