@@ -278,6 +278,18 @@ def demo_views(quick: bool = True, seed: int = 0, split: str = "test", data_dir=
     return views if max_views is None else views[:max_views]
 
 
+def _one_line(exc) -> str:
+    """An error's first sentence with the list that follows it ("Searched:" and its "- ..." lines) on one line."""
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    items = []
+    for line in lines[1:]:
+        if not line.lstrip().startswith("- "):
+            break
+        items.append(line.strip()[2:])
+    head = lines[0].rstrip()
+    return f"{head} {'; '.join(items)}" if items else head.removesuffix(":").rstrip()
+
+
 def compare_text_encoders(pairs: Seq[tuple[str, str]], encoders: Seq[str] = ("minilm", "clip"),
                           template: str = "a person {label}") -> dict:
     """Cosine similarity of label pairs under each text encoder that is available here.
@@ -296,7 +308,7 @@ def compare_text_encoders(pairs: Seq[tuple[str, str]], encoders: Seq[str] = ("mi
             texts = sorted({t for p in pairs for t in p})
             emb = encode(texts, encoder=name, template=template)  # (N, D) L2-normalised
         except (FileNotFoundError, RuntimeError, OSError, ImportError) as exc:
-            out[name] = {"available": False, "dim": None, "note": str(exc).splitlines()[0], "pairs": []}
+            out[name] = {"available": False, "dim": None, "note": _one_line(exc), "pairs": []}
             continue
         row = {t: i for i, t in enumerate(texts)}
         out[name] = {"available": True, "dim": int(emb.shape[1]), "note": "",

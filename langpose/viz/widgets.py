@@ -7,6 +7,7 @@ which is what the tests look at.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 
 import numpy as np
@@ -98,24 +99,40 @@ def text_query_box(model, motion_emb, clips: list[dict], k: int = 3, encoder: st
         raise ValueError(f"text_query_box: {len(names)} clips for {len(np.asarray(motion_emb))} embeddings")
     text = W.Text(value=value, description="query", layout=W.Layout(width="60%"), continuous_update=False)
     button = W.Button(description="search")
-    out = W.Output()
-    box = W.VBox([W.HBox([text, button]), out])
-    box.state = {}
+    hits_w = W.HTML()  # the hits as text, replaced by each search
+    box = W.VBox([W.HBox([text, button]), hits_w, W.Output()])
+    box.state = {"searches": 0}
 
     def search(*_):
-        hits = ia.nearest_clips(text.value, motion_emb, names, k=k, model=model, encoder=encoder)
-        box.state = dict(query=text.value, hits=hits)
-        with _into(out):
-            for h in hits:
-                c = clips[h["index"]]
-                vocab = c.get("vocab", ())
-                lab = vocab[c["label"]] if 0 <= c.get("label", -1) < len(vocab) else "?"
-                print(f"#{h['rank']} {h['name']}  cosine {h['score']:.3f}  (label: {lab})")
-                display(plotly3d.pose_figure(c.get("y3d"), None, None, skeleton, t=c["x2d"].shape[0] // 2,
-                                             height=300) if c.get("y3d") is not None else None)
+        """One search per query: Enter, leaving the box and clicking "search" all fire for the same
+        text, so a query equal to the last one searched is not searched again. The hits and the
+        previews replace the previous ones (a fresh Output widget each time, never appended)."""
+        query = text.value.strip()
+        if not query or query == box.state.get("query"):
+            return
+        hits = ia.nearest_clips(query, motion_emb, names, k=k, model=model, encoder=encoder)
+        lines = []
+        for h in hits:
+            c = clips[h["index"]]
+            vocab = c.get("vocab", ())
+            lab = vocab[c["label"]] if 0 <= c.get("label", -1) < len(vocab) else "?"
+            lines.append(f"#{h['rank']} {h['name']}  cosine {h['score']:.3f}  (label: {lab})")
+        box.state = dict(query=query, hits=hits, lines=lines, searches=box.state["searches"] + 1)
+        previews = [plotly3d.pose_figure(clips[h["index"]]["y3d"], None, None, skeleton,
+                                         t=clips[h["index"]]["x2d"].shape[0] // 2, height=300)
+                    for h in hits if clips[h["index"]].get("y3d") is not None]
+        if headless():
+            print("\n".join(lines))
+            return
+        hits_w.value = "<pre class='langpose-hits'>" + html.escape("\n".join(lines)) + "</pre>"
+        out = W.Output()
+        with out:
+            for fig in previews:
+                display(fig)
+        box.children = (box.children[0], hits_w, out)
 
     button.on_click(search)
-    text.observe(search, names="value")  # enter / leaving the box (continuous_update=False)
+    text.observe(search, names="value")  # Enter / leaving the box (continuous_update=False)
     box.search = search
     search()
     return box
