@@ -50,11 +50,19 @@ def test_notebooks_02_then_03_quick(tmp_path, monkeypatch):
     assert all(r["train_total"] > 0 and r["val_p1_mm"] > 0 and "val_top1_pct" in r for r in records)
     for name in ("checkpoint.pt", "last.pt", "config.json", "loss_curves.png", "confusion_val.png"):
         assert (pre / name).is_file(), name
+    import langpose
+
+    if "tiny" in langpose.pretrained():  # the quick model beside the shipped one
+        rows = json.loads((pre / "shipped_comparison.json").read_text())
+        assert len(rows) == 2 and all(r["p1"] > 0 and r["top1"] is not None for r in rows.values())
 
     t03 = _run(papermill, NB03, tmp_path / "03.ipynb", params)
     ft = tmp_path / "run" / "finetune"
     comparison = json.loads((ft / "comparison.json").read_text())
-    assert set(comparison) == {"pretrained (02)", "fine-tuned (03)"}
+    import langpose
+
+    shipped = {"shipped 'tiny'"} if "tiny" in langpose.pretrained() else set()  # beside the shipped model, if any
+    assert set(comparison) == {"pretrained (02)", "fine-tuned (03)"} | shipped
     assert all(r["p1"] > 0 and r["p2"] <= r["p1"] for r in comparison.values())
     assert "| fine-tuned (03) |" in (ft / "comparison.md").read_text()
     ft_records = [json.loads(line) for line in (ft / "metrics.jsonl").read_text().splitlines()]
