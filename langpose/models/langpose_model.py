@@ -178,7 +178,7 @@ class LangPoseModel(nn.Module):
         return torch.cat([x2d, normalize_2d(x2d)], dim=-1)        # (B, T, J, 5)
 
     @torch.no_grad()
-    def fit_skip(self, x2d: torch.Tensor, y3d: torch.Tensor, ridge: float = 1e-3) -> None:
+    def fit_skip(self, x2d: torch.Tensor, y3d: torch.Tensor, ridge: float = 1e-5) -> None:
         """Warm-start the linear skip path in closed form on windows x2d (N, T, J, 3), y3d (N, T, J, 3)."""
         if self.skip is None:
             raise ValueError("fit_skip: this model has no linear skip path (model.linear_skip=False)")

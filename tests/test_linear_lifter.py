@@ -1,0 +1,85 @@
+"""The closed-form linear lifter, the model's input normalisation and its warm-started skip path."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from langpose.models import build_model, model_config
+from langpose.models.input_norm import normalize_2d
+from langpose.models.linear_lifter import LinearLifter, solve_ridge
+
+
+def test_solve_ridge_recovers_an_exact_linear_map():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 4, generator=g, dtype=torch.float64)
+    w = torch.tensor([[1.0, -2.0, 0.5, 0.0], [0.0, 3.0, 0.0, 1.0]], dtype=torch.float64)
+    b = torch.tensor([0.25, -1.0], dtype=torch.float64)
+    got_w, got_b = solve_ridge(x, x @ w.T + b, ridge=0.0)
+    assert torch.allclose(got_w.double(), w, atol=1e-5) and torch.allclose(got_b.double(), b, atol=1e-5)
+    # the penalty shrinks the weights but never the bias
+    shrunk_w, _ = solve_ridge(x, x @ w.T + b, ridge=10.0)
+    assert shrunk_w.norm() < 0.2 * w.norm()
+    with pytest.raises(ValueError, match=r"expected x \(N, F\) and y \(N, O\) with the same N"):
+        solve_ridge(x, x[:10])
+
+
+def test_linear_lifter_fits_a_linear_world_and_is_root_relative():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(6, 5, 17, 3, generator=g)
+    w = torch.randn(51, 51, generator=g) * 0.1
+    y = (x.reshape(6, 5, 51) @ w.T).reshape(6, 5, 17, 3)
+    y = y - y[:, :, :1]
+    lifter = LinearLifter()
+    assert torch.equal(lifter(x), torch.zeros(6, 5, 17, 3))  # zero-initialised
+    lifter.fit(x, y, ridge=0.0)
+    assert torch.allclose(lifter(x), y, atol=1e-4)
+    assert torch.equal(lifter(x)[:, :, 0], torch.zeros(6, 5, 3))
+    with pytest.raises(ValueError, match=r"expected \(B, T, 17, 3\), got \(6, 5, 17, 2\)"):
+        lifter(x[..., :2])
+
+
+def test_normalize_2d_hand_computed_and_invariant():
+    x = torch.zeros(1, 1, 17, 3)
+    x[0, 0, :, 2] = 0.0
+    x[0, 0, 0] = torch.tensor([1.0, 1.0, 1.0])   # pelvis at (1, 1)
+    x[0, 0, 1] = torch.tensor([1.3, 1.0, 1.0])   # 0.3 to the right
+    x[0, 0, 2] = torch.tensor([1.0, 0.6, 1.0])   # 0.4 up
+    # RMS distance over the 3 visible joints: sqrt((0 + 0.09 + 0.16) / 3)
+    s = (0.25 / 3) ** 0.5
+    out = normalize_2d(x)
+    assert torch.allclose(out[0, 0, 1], torch.tensor([0.3 / s, 0.0]), atol=1e-6)
+    assert torch.allclose(out[0, 0, 2], torch.tensor([0.0, -0.4 / s]), atol=1e-6)
+    assert torch.equal(out[0, 0, 3:], torch.zeros(14, 2))  # hidden joints stay 0
+    # translation and scale of the image do not change it
+    y = x.clone()
+    y[..., :2] = y[..., :2] * 3.0 + 0.7
+    assert torch.allclose(normalize_2d(y), out, atol=1e-5)
+    # all hidden: zeros, no NaN
+    assert torch.equal(normalize_2d(torch.zeros(2, 4, 17, 3)), torch.zeros(2, 4, 17, 2))
+
+
+def test_pelvis_hidden_centres_on_the_visible_joints():
+    x = torch.zeros(1, 1, 17, 3)
+    x[0, 0, 1] = torch.tensor([2.0, 0.0, 1.0])
+    x[0, 0, 4] = torch.tensor([4.0, 0.0, 1.0])   # pelvis hidden: centre = mean of the two = (3, 0)
+    out = normalize_2d(x)
+    assert torch.allclose(out[0, 0, 1], torch.tensor([-1.0, 0.0])) and torch.allclose(out[0, 0, 4], torch.tensor([1.0, 0.0]))
+
+
+def test_model_skip_path_warm_start_sets_its_output():
+    torch.manual_seed(0)
+    model = build_model(model_config("tiny"))
+    assert model.cfg.feature_channels == 5 and model.skip is not None
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(8, 27, 17, 3, generator=g)
+    x[..., 2] = 1.0
+    y = torch.randn(8, 27, 17, 3, generator=g) * 0.1
+    with torch.no_grad():
+        head_only = model.lift(x)
+    model.fit_skip(x, y)
+    with torch.no_grad():
+        assert torch.allclose(model.lift(x) - head_only, model.skip(model.features(x)), atol=1e-5)
+    no_skip = build_model(model_config("tiny", linear_skip=False, input_norm=False))
+    assert no_skip.skip is None and no_skip.cfg.feature_channels == 3
+    with pytest.raises(ValueError, match="no linear skip path"):
+        no_skip.fit_skip(x, y)
