@@ -142,10 +142,22 @@ def time_to(curve, threshold: float, cpu: bool = False):
     return None
 
 
-def table(out: Path) -> str:
-    rows = []
-    for path in sorted(out.glob("*.json")):
+def load_runs(out: Path, zoo: Path | None = None) -> list[dict]:
+    """The runs of ``out/*.json``, plus the shipped models' curves from ``zoo/*/summary.json``.
+
+    A zoo curve is stage 1 then stage 2 on one clock (``langpose.zoo.CurveRecorder``).
+    """
+    runs = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    for path in sorted(zoo.glob("*/summary.json")) if zoo else []:
         rec = json.loads(path.read_text())
+        curve = [(0.0, 0, None, 0.0)] + [(c["wall_s"], c["steps"], c["p1_mm"], c["cpu_s"]) for c in rec.get("curve", [])]
+        runs.append({"name": f"zoo {rec['name']} ({rec['preset']}, pretrain + finetune)", "curve": curve})
+    return runs
+
+
+def table(out: Path, zoo: Path | None = None) -> str:
+    rows = []
+    for rec in load_runs(out, zoo):
         curve = rec["curve"]
         final = [c for c in curve if c[2] is not None]
         best = min((c[2] for c in final), default=None)
@@ -161,15 +173,14 @@ def table(out: Path) -> str:
                           + " |\n" for n, s, k, f, b, cells in rows)
 
 
-def plot(out: Path) -> Path:
+def plot(out: Path, zoo: Path | None = None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for path in sorted(out.glob("*.json")):
-        rec = json.loads(path.read_text())
+    for rec in load_runs(out, zoo):
         pts = [(c[3] / 60, c[2]) for c in rec["curve"] if c[2] is not None]
         if len(pts) == 1:
             ax.axhline(pts[0][1], ls="--", lw=1, color="grey", label=f"{rec['name']} ({pts[0][1]:.1f} mm)")
@@ -199,10 +210,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="results/time_to_accuracy")
     ap.add_argument("--run-dir", default="runs/time_to_accuracy")
     ap.add_argument("--table", metavar="DIR", help="print the table of the runs in DIR and plot them")
+    ap.add_argument("--zoo", metavar="DIR", default=None, help="with --table: also the shipped models' curves "
+                    "(results/zoo)")
     args = ap.parse_args(argv)
     if args.table:
-        print(table(Path(args.table)))
-        print(f"curves: {plot(Path(args.table))}")
+        zoo = Path(args.zoo) if args.zoo else None
+        print(table(Path(args.table), zoo))
+        print(f"curves: {plot(Path(args.table), zoo)}")
         return 0
     if not args.name:
         ap.error("--name is required unless --table")

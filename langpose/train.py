@@ -61,6 +61,7 @@ from langpose.data.windows import WindowDataset
 from langpose.evaluate import evaluate
 from langpose.losses import compute_losses
 from langpose.models import build_model
+from langpose.rundir import prepare_run_dir
 from langpose.train_config import (PRESETS, STAGES, DataConfig, OptimConfig, TrainConfig, config_from_dict,
                                    lr_at, train_config)
 
@@ -289,7 +290,7 @@ def train_step(net, batch: dict, cfg: TrainConfig, optimizer, scaler=None, text_
 
 # --------------------------------------------------------------------------- the loop
 def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None, resume: bool = False,
-        on_epoch_end=None) -> dict:
+        on_epoch_end=None, overwrite: bool = False) -> dict:
     """Train one stage; returns a summary dict (final metrics, paths, epochs run, seconds).
 
     Args:
@@ -300,6 +301,9 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
         init_checkpoint: a pretrained checkpoint; required for "finetune". Its model
             config replaces ``cfg.model``.
         resume: continue from ``run_dir/last.pt`` (if it exists) exactly where it stopped.
+        overwrite: replace a run already in ``run_dir``. Without ``resume`` or ``overwrite`` a
+            folder holding a run is refused (``langpose.rundir.prepare_run_dir``: no finished run
+            is lost; a run that fails before its first checkpoint leaves nothing behind).
         on_epoch_end: ``callback(model, record)`` after each epoch's save, on every process
             (``record``: that epoch's metrics dict; the model is unwrapped; under torchrun,
             only rank 0 should write files).
@@ -321,7 +325,7 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
     if info.device.type == "cpu" and cfg.deterministic:
         _set_deterministic(True, warn_only=True)
     try:
-        with _sigterm_as_interrupt():
+        with prepare_run_dir(run_dir, resume, overwrite, main=info.is_main), _sigterm_as_interrupt():
             return _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_epoch_end)
     finally:
         _set_deterministic(*det_before)
@@ -397,9 +401,7 @@ def _build_model(cfg: TrainConfig, stage: str, train_full, init_payload, init_ch
 def _resume(run_dir: Path, stage: str, model, optimizer, scaler, info) -> tuple[int, list, float, list | None]:
     """(start epoch, history, best score, vocab or None) from ``run_dir/last.pt``, loaded into model/optimizer."""
     last_path = run_dir / "last.pt"
-    if not last_path.is_file():
-        if info.is_main:
-            logger.warning("resume requested but %s does not exist: starting fresh", last_path)
+    if not last_path.is_file():  # prepare_run_dir has said so, at WARNING
         return 0, [], math.inf, None
     payload = ckpt.load(last_path)
     if payload.get("stage", stage) != stage:

@@ -187,8 +187,19 @@ def test_bad_stage_and_unwritable_run_dir(tmp_path):
         fit(_cfg(), tmp_path / "x", stage="pretraining")
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    with pytest.raises(OSError, match="run_dir .*a_file/run: not writable"):
+    with pytest.raises((OSError, ValueError), match="run.dir .*a_file/run: not writable"):  # RunDirError
         fit(_cfg(), blocker / "run")
+
+
+def test_a_finished_run_is_refused_not_replaced(tmp_path):
+    run = tmp_path / "run"
+    fit(_cfg("optim.epochs=1", "optim.max_steps=1"), run)
+    before = (run / "checkpoint.pt").read_bytes()
+    with pytest.raises(ValueError, match=r"run dir .*run.*--resume.*--overwrite"):
+        fit(_cfg("optim.epochs=1", "optim.max_steps=1"), run)
+    assert (run / "checkpoint.pt").read_bytes() == before
+    fit(_cfg("optim.epochs=1", "optim.max_steps=1", "seed=3"), run, overwrite=True)
+    assert (run / "checkpoint.pt").read_bytes() != before
 
 
 def test_mlp_baseline_trains_without_alignment(tmp_path):
