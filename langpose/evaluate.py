@@ -101,7 +101,8 @@ def hidden_joint_error(pred, target, hidden) -> float | None:
     return float(err[mask].mean()) if mask.any() else None
 
 
-def _rows(x, name: str) -> np.ndarray:
+def as_matrix(x, name: str) -> np.ndarray:
+    """``x`` (torch or numpy) as a finite float64 (N, D) array; a clear error naming ``name`` otherwise."""
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
@@ -114,7 +115,7 @@ def _rows(x, name: str) -> np.ndarray:
 
 def cosine_similarity(a, b) -> np.ndarray:
     """Cosine similarity (N, M) between rows of a (N, D) and b (M, D) (normalised here)."""
-    a, b = _rows(a, "a"), _rows(b, "b")
+    a, b = as_matrix(a, "a"), as_matrix(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"cosine_similarity: embedding dims differ, a has {a.shape[1]}, b has {b.shape[1]}")
     a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
@@ -124,7 +125,7 @@ def cosine_similarity(a, b) -> np.ndarray:
 
 def class_similarity(motion_emb, labels, text_emb) -> tuple[np.ndarray, list[int]]:
     """Mean motion embedding per present label vs every text embedding: (L, V) cosine, and the label ids."""
-    m = _rows(motion_emb, "motion_emb")
+    m = as_matrix(motion_emb, "motion_emb")
     labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(m):
         raise ValueError(f"labels: expected {len(m)} labels, got {len(labels)}")

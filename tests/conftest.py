@@ -20,3 +20,30 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+def isolate_text_encoders(tmp_path, monkeypatch):
+    """No real CLIP weights (~/.cache/clip, $LANGPOSE_CLIP_PATH), the embedding cache under tmp."""
+    from langpose import text
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv(text.CLIP_ENV, raising=False)
+    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def save_tiny_clip(path, embed_dim: int):
+    """A randomly initialised tiny CLIP (``embed_dim``-d text embedding) saved as a state dict at ``path``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pkg_resources", category=UserWarning)
+        from clip.model import CLIP
+
+    torch.manual_seed(0)
+    model = CLIP(embed_dim=embed_dim, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16,
+                 context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1, transformer_layers=1)
+    torch.save(model.state_dict(), path)
+    return path

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import pytest
+from conftest import isolate_text_encoders, save_tiny_clip
 import torch
 
 from langpose import text
@@ -17,28 +17,13 @@ LABELS = ["walk forward", "wave the left hand", "squat"]
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    """No real CLIP weights, the embedding cache under tmp."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv(text.CLIP_ENV, raising=False)
-    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    isolate_text_encoders(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
 def clip512(tmp_path_factory):
     """A randomly initialised tiny CLIP whose text embedding is 512-d (as ViT-B/32's), saved as a state dict."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*pkg_resources", category=UserWarning)
-        from clip.model import CLIP
-
-    torch.manual_seed(0)
-    model = CLIP(embed_dim=512, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16,
-                 context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1, transformer_layers=1)
-    path = tmp_path_factory.mktemp("clip") / "tiny-clip-512.pt"
-    torch.save(model.state_dict(), path)
-    return path
+    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny-clip-512.pt", 512)
 
 
 def _clip_model(clip_path):

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import pytest
+from conftest import isolate_text_encoders, save_tiny_clip
 import torch
 
 from langpose import text
@@ -14,30 +15,13 @@ from langpose.config import ConfigError
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    """No real ~/.cache/clip, no LANGPOSE_CLIP_PATH, cache under tmp."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv(text.CLIP_ENV, raising=False)
-    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    isolate_text_encoders(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")
 def tiny_clip_file(tmp_path_factory):
     """A randomly initialised tiny CLIP (32-d text embedding) saved as a state dict."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*pkg_resources", category=UserWarning)
-        from clip.model import CLIP
-
-    torch.manual_seed(0)
-    model = CLIP(
-        embed_dim=32, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16,
-        context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1, transformer_layers=1,
-    )
-    path = tmp_path_factory.mktemp("clip") / "tiny-clip.pt"
-    torch.save(model.state_dict(), path)
-    return path
+    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny-clip.pt", 32)
 
 
 def test_module_import_is_light():

@@ -8,20 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from langpose.evaluate import class_similarity, cosine_similarity  # noqa: F401  (computed there; re-exported)
+from langpose.evaluate import as_matrix, class_similarity, cosine_similarity  # noqa: F401  (computed there; re-exported)
 
 METHODS = ("pca", "tsne")
-
-
-def _np2(x, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"{name}: expected shape (N, D), got {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: contains NaN or inf")
-    return x
 
 
 def project_embeddings(emb, method: str = "pca", seed: int = 0, perplexity: float | None = None) -> np.ndarray:
@@ -29,7 +18,7 @@ def project_embeddings(emb, method: str = "pca", seed: int = 0, perplexity: floa
 
     t-SNE's perplexity defaults to min(30, (N - 1) / 3) so small sets work.
     """
-    x = _np2(emb, "emb")
+    x = as_matrix(emb, "emb")
     n = len(x)
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
@@ -68,7 +57,7 @@ def plot_embedding_map(xy, labels, vocab, ax=None, title: str = "", legend: bool
     """Scatter (N, 2) points coloured by action label; returns the axis."""
     import matplotlib.pyplot as plt
 
-    xy = _np2(xy, "xy")
+    xy = as_matrix(xy, "xy")
     labels = np.asarray(labels).reshape(-1)
     if xy.shape[1] != 2 or len(labels) != len(xy):
         raise ValueError(f"plot_embedding_map: expected xy (N, 2) and labels (N,), got {xy.shape} and {labels.shape}")
@@ -120,7 +109,7 @@ def plot_similarity(sim, row_labels=None, col_labels=None, ax=None, title: str =
     """Heat map of an (N, M) similarity matrix (rows: clips/actions, columns: label texts)."""
     import matplotlib.pyplot as plt
 
-    sim = _np2(sim, "sim")
+    sim = as_matrix(sim, "sim")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.22 * sim.shape[1] + 3, 0.22 * sim.shape[0] + 2))
     im = ax.imshow(sim, cmap="viridis", aspect="auto")
@@ -139,7 +128,7 @@ def embedding_map_plotly(xy, labels, vocab, names=None, title: str = ""):
     """Interactive plotly version of an embedding map (hover shows clip name and label)."""
     import plotly.graph_objects as go
 
-    xy = _np2(xy, "xy")
+    xy = as_matrix(xy, "xy")
     labels = np.asarray(labels).reshape(-1)
     fig = go.Figure()
     for v in [int(v) for v in np.unique(labels)]:
