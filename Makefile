@@ -28,8 +28,9 @@ test: venv
 demo: venv
 	$(PY) -m langpose.demo
 
+# the figures of the shipped aligned / no-alignment pair (langpose/weights, see langpose.zoo)
 figures: venv
-	$(PY) -m langpose.figures --out figures $(if $(wildcard runs/ablation/aligned_seed0/checkpoint.pt),--ablation-runs runs/ablation,)
+	$(PY) -m langpose.figures --out figures --checkpoint langpose/weights/small.pt --baseline-checkpoint langpose/weights/small-noalign.pt
 
 bench: venv
 	$(PY) bench/bench_data.py

@@ -6,6 +6,7 @@
 
     python -m langpose.zoo small          # retrain "small" from scratch with its committed recipe
     python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entry
+    python -m langpose.zoo report         # results/zoo/README.md: every shipped model on every test set
 
 Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
 langpose checkpoint format (tensors and plain data, loaded with ``weights_only=True``;
@@ -276,7 +277,43 @@ def pretrained_from(path):
     return ckpt.load_model(path)
 
 
+def report(out_dir="results/zoo") -> str:
+    """``out_dir/README.md``: every shipped model's P1 on every test set (synthetic, DeepMimic,
+    the real-motion test clips), from the index and from ``langpose.evaluate.evaluate_real``."""
+    from langpose.evaluate import evaluate_real, write_real_results
+
+    out = Path(out_dir)
+    rows = []
+    for name, entry in _index().items():
+        model = pretrained(name)
+        real = evaluate_real(model, window=model.cfg.max_frames, robust=False)
+        write_real_results(real, out / name, name="real_motion")
+        src = {k: v["p1"] for k, v in real["sources"].items()}
+        summary = json.loads((out / name / "summary.json").read_text()) if (out / name / "summary.json").is_file() else {}
+        ev = summary.get("evaluation", {})
+        rob = ev.get("robustness", {})
+        parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
+        rows.append((name, entry["p1_mm"], entry["p2_mm"], rob.get("joint_mask_0.3", {}).get("p1"),
+                     max(parts) if parts else None, src.get("deepmimic"), src.get("assimp"), src.get("holosoma"),
+                     (ev.get("synthetic_test") or {}).get("top1"),
+                     round(entry.get("seconds_pretrain", 0) + entry.get("seconds_finetune", 0))))
+    fmt = lambda v: "—" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
+    text = ("# The shipped models\n\n| model | synthetic P1 | P2 | P1, 30 % joints masked | worst hidden-part P1 "
+            "(hidden joints) | DeepMimic P1 (val) | assimp P1 (test) | holosoma P1 (test) | action top-1 % | "
+            "train wall s |\n|" + "---|" * 10 + "\n")
+    text += "".join("| " + " | ".join(fmt(v) for v in r) + " |\n" for r in rows)
+    with atomic_write(out / "README.md", "w") as fh:
+        fh.write(text)
+    return text
+
+
 def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if list(argv[:1]) == ["report"]:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        print(report(*argv[1:2]))
+        return 0
     ap = argparse.ArgumentParser(prog="python -m langpose.zoo", description=__doc__.split("\n\n")[0])
     ap.add_argument("name", choices=sorted(RECIPES))
     ap.add_argument("--out", default="results/zoo", help="results folder (default results/zoo)")
