@@ -116,3 +116,12 @@ def test_smplh_forward_kinematics_fake_model(tmp_path):
     rel = rest - rest[0]
     exp = rest[0] + np.stack([-rel[:, 1], rel[:, 0], rel[:, 2]], -1)
     np.testing.assert_allclose(j[0], exp, atol=1e-5)
+
+
+def test_garbage_babel_json_names_the_file(tmp_path):
+    from langpose.data.amass_babel import read_babel
+
+    bad = tmp_path / "train.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match=r"train\.json: not a BABEL json file"):
+        read_babel(str(bad))

@@ -102,7 +102,10 @@ def read_babel(path: str) -> dict:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"expected the file {path}; {BABEL_HELP}")
     with open(path) as f:
-        data = json.load(f)
+        try:
+            data = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a BABEL json file ({exc})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a dict babel_sid -> annotation")
     for sid, ann in data.items():
