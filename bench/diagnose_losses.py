@@ -31,9 +31,9 @@ VARIANTS = {
 
 def run(variant: str, steps: int, every: int = 100) -> list[tuple[int, float]]:
     from langpose.data.corruption import CorruptionConfig, build_corruption
-    from langpose.losses import LossConfig, compute_losses
+    from langpose.config import apply_overrides
     from langpose.models import build_model
-    from langpose.train import build_dataset, train_config
+    from langpose.train import build_dataset, train_config, train_step
 
     masked, weights = VARIANTS[variant]
     cfg = train_config("tiny")
@@ -44,15 +44,11 @@ def run(variant: str, steps: int, every: int = 100) -> list[tuple[int, float]]:
     torch.manual_seed(0)
     model = build_model(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
-    loss_cfg = LossConfig(w_align=0.0, **weights)
+    cfg.loss = apply_overrides(cfg.loss, {"w_align": 0.0, **weights})
     curve = []
     for step in range(steps + 1):
         batch = torch.utils.data.default_collate([ds[int(i)] for i in rng.choice(len(ds), 32)])
-        loss = compute_losses(model(batch["x2d"], with_motion=False), batch, loss_cfg)["total"]
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        train_step(model, batch, cfg, opt)  # the package's step: loss, clip at cfg.optim.grad_clip (1.0), AdamW
         if step % every == 0:
             with torch.no_grad():
                 p1 = (model.lift(test["x2d"]) - test["y3d"]).norm(dim=-1).mean().item() * 1000
