@@ -72,7 +72,7 @@ _RECIPE = ("optim.lr=2e-3", "optim.schedule=cosine", "optim.warmup_steps=100", "
            "data.max_val_frames=4000")
 _FINETUNE = ("optim.lr=5e-4", "optim.schedule=cosine", "loss.w_velocity=0", "finetune_corruption=true",
              "data.max_val_frames=4000")
-_ALIGN = ("loss.w_align=0.1",)
+_ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
 
 RECIPES: dict[str, Recipe] = {
