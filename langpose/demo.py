@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from langpose.zoo import pretrained
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -76,8 +78,20 @@ def main(argv=None) -> int:
     for table in tables:
         print(f"\n## {table.relative_to(args.run_dir)}\n")
         print(table.read_text())
+    print("\n## The shipped models (langpose.pretrained(); retrain one with python -m langpose.zoo NAME)\n")
+    print(shipped_table())
     print(f"\nExecuted notebooks (with outputs) are in {args.run_dir / 'notebooks'}")
     return 0
+
+
+def shipped_table() -> str:
+    """A markdown table of the shipped models' recorded results (``langpose.pretrained()``)."""
+    rows = ["| model | synthetic test P1 (mm) | P2 (mm) | DeepMimic P1 (mm) | pretrain + finetune steps |",
+            "|---|---|---|---|---|"]
+    for name, e in pretrained().items():
+        rows.append(f"| {name} | {e['p1_mm']:.1f} | {e['p2_mm']:.1f} | {e['deepmimic_p1_mm']:.1f} | "
+                    f"{e['pretrain_steps']} + {e['finetune_steps']} |")
+    return "\n".join(rows) if len(rows) > 2 else "(no shipped models in this installation)"
 
 
 if __name__ == "__main__":
