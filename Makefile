@@ -28,9 +28,9 @@ test: venv
 demo: venv
 	$(PY) -m langpose.demo
 
-# the figures of the shipped aligned / no-alignment pair (langpose/weights, see langpose.zoo)
+# the figures of the shipped tiny aligned / no-alignment pair (langpose/weights, see langpose.zoo)
 figures: venv
-	$(PY) -m langpose.figures --out figures --checkpoint langpose/weights/small.pt --baseline-checkpoint langpose/weights/small-noalign.pt
+	$(PY) -m langpose.figures --out figures --checkpoint langpose/weights/tiny.pt --baseline-checkpoint langpose/weights/tiny-noalign.pt
 
 bench: venv
 	$(PY) bench/bench_data.py
