@@ -295,7 +295,7 @@ def report(out_dir="results/zoo") -> str:
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
         rows.append((name, entry["p1_mm"], entry["p2_mm"], rob.get("joint_mask_0.3", {}).get("p1"),
                      max(parts) if parts else None, src.get("deepmimic"), src.get("assimp"), src.get("holosoma"),
-                     (ev.get("synthetic_test") or {}).get("top1"),
+                     None if "loss.w_align=0" in entry.get("pretrain", []) else (ev.get("synthetic_test") or {}).get("top1"),
                      round(entry.get("seconds_pretrain", 0) + entry.get("seconds_finetune", 0))))
     fmt = lambda v: "—" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
     text = ("# The shipped models\n\n| model | synthetic P1 | P2 | P1, 30 % joints masked | worst hidden-part P1 "
