@@ -47,3 +47,32 @@ def save_tiny_clip(path, embed_dim: int):
                  context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1, transformer_layers=1)
     torch.save(model.state_dict(), path)
     return path
+
+
+def simulate_full_disk(monkeypatch, after_bytes: int = 0) -> None:
+    """Make ``langpose.atomic``'s writes fail with ENOSPC once ``after_bytes`` bytes are written."""
+    import builtins
+    import errno
+
+    from langpose import atomic
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.n = fh, 0
+
+        def write(self, b):
+            self.n += len(b)
+            if self.n > after_bytes:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(b)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return self.fh.__exit__(*a)
+
+    monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)

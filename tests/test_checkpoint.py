@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import pytest
+from conftest import simulate_full_disk
 import torch
 
 import langpose
@@ -166,35 +167,13 @@ def test_nan_weights_are_refused_on_load(tmp_path):
 def test_disk_full_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     """Issue 10 item 5: ENOSPC during torch.save (a RuntimeError from inline_container.cc) ->
     OSError 'disk full while writing ...'; the previous file is intact, no temp file is left."""
-    import builtins
     import errno
-
-    from langpose import atomic
 
     model, cfg, vocab = _model()
     p = ckpt.save(tmp_path / "checkpoint.pt", model, cfg, vocab, {"epoch": 1})
     before = p.read_bytes()
 
-    class Full:
-        def __init__(self, fh):
-            self.fh, self.n = fh, 0
-
-        def write(self, b):
-            self.n += len(b)
-            if self.n > 4096:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return self.fh.write(b)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return self.fh.__exit__(*a)
-
-    monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)
+    simulate_full_disk(monkeypatch, after_bytes=4096)
     with pytest.raises(OSError, match=r"disk full while writing checkpoint .*checkpoint.pt") as info:
         ckpt.save(p, model, cfg, vocab, {"epoch": 2})
     assert info.value.errno == errno.ENOSPC and len(str(info.value).splitlines()) == 1

@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import simulate_full_disk
 import torch
 
 from langpose import lift
@@ -548,29 +549,8 @@ def test_output_and_option_faults_are_one_line_before_compute(case, tmp_path, wa
 
 
 def test_disk_full_through_the_real_writer(tmp_path, walk_px, checkpoint, monkeypatch):  # noqa: F811
-    import builtins
-    import errno
-
-    from langpose import atomic
-
-    class Full:
-        def __init__(self, fh):
-            self.fh = fh
-
-        def write(self, b):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return self.fh.__exit__(*a)
-
     src = _npy_input(tmp_path, walk_px)
-    monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)
+    simulate_full_disk(monkeypatch)
     with pytest.raises(OSError, match=r"disk full while writing output .*o.npz"):
         lift.lift_file(src, checkpoint, tmp_path / "o", layout="h36m", width=1000, height=1000, html=False,
                        verbose=False)
