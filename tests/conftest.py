@@ -76,3 +76,15 @@ def simulate_full_disk(monkeypatch, after_bytes: int = 0) -> None:
             return self.fh.__exit__(*a)
 
     monkeypatch.setattr(atomic, "open", lambda *a, **k: Full(builtins.open(*a, **k)), raising=False)
+
+
+def tiny_vocab_model():
+    """A seeded untrained tiny LangPoseModel (16-d text space) with a 4-label random vocabulary, eval mode."""
+    from langpose.models import LangPoseModel, model_config
+
+    torch.manual_seed(0)
+    m = LangPoseModel(model_config("tiny", embed_dim=16)).eval()
+    g = torch.Generator().manual_seed(1)
+    vocab = ["wave the left hand", "wave the right hand", "walk forward", "jump in place"]
+    m.set_vocab(vocab, torch.nn.functional.normalize(torch.randn(4, 16, generator=g), dim=-1))
+    return m

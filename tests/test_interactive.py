@@ -1,6 +1,7 @@
 """The notebooks' widget callbacks (langpose.interactive), tested without a browser."""
 import numpy as np
 import pytest
+from conftest import tiny_vocab_model
 import torch
 
 from langpose import interactive as ia
@@ -9,14 +10,7 @@ from langpose.skeleton import H36M
 
 @pytest.fixture(scope="module")
 def model():
-    from langpose.models import LangPoseModel, model_config
-
-    torch.manual_seed(0)
-    m = LangPoseModel(model_config("tiny", embed_dim=16)).eval()
-    g = torch.Generator().manual_seed(1)
-    vocab = ["wave the left hand", "wave the right hand", "walk forward", "jump in place"]
-    m.set_vocab(vocab, torch.nn.functional.normalize(torch.randn(4, 16, generator=g), dim=-1))
-    return m
+    return tiny_vocab_model()
 
 
 @pytest.fixture(scope="module")

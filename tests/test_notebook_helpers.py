@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_vocab_model
 import torch
 
 import langpose
@@ -19,14 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def tiny():
-    from langpose.models import LangPoseModel, model_config
-
-    torch.manual_seed(0)
-    m = LangPoseModel(model_config("tiny", embed_dim=16)).eval()
-    g = torch.Generator().manual_seed(1)
-    vocab = ["wave the left hand", "wave the right hand", "walk forward", "jump in place"]
-    m.set_vocab(vocab, torch.nn.functional.normalize(torch.randn(4, 16, generator=g), dim=-1))
-    return m
+    return tiny_vocab_model()
 
 
 @pytest.fixture
