@@ -83,3 +83,15 @@ def test_model_skip_path_warm_start_sets_its_output():
     assert no_skip.skip is None and no_skip.cfg.feature_channels == 3
     with pytest.raises(ValueError, match="no linear skip path"):
         no_skip.fit_skip(x, y)
+
+
+def test_zero_init_head_starts_the_model_as_its_skip_path():
+    torch.manual_seed(0)
+    model = build_model(model_config("tiny", zero_init_head=True))
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(2, 27, 17, 3, generator=g)
+    x[..., 2] = 1.0
+    model.fit_skip(x, torch.randn(2, 27, 17, 3, generator=g) * 0.1)
+    with torch.no_grad():
+        assert torch.allclose(model.lift(x), model.skip(model.features(x)), atol=1e-6)
+    assert not build_model(model_config("tiny")).cfg.zero_init_head  # off by default: the shipped recipe

@@ -47,6 +47,7 @@ class ModelConfig:
     logit_scale_max: float = 100.0  # clamp of exp(logit_scale) when used
     input_norm: bool = True         # add root-centred, per-window scale-normalised x, y channels
     linear_skip: bool = True        # per-frame linear 2D->3D path added to the pose head's output
+    zero_init_head: bool = False    # start the pose head's output layer at 0 (the model starts as its skip path)
     # MLP baseline (arch="mlp") only
     mlp_hidden: int = 1024
     mlp_blocks: int = 2

@@ -139,6 +139,9 @@ class LangPoseModel(nn.Module):
         self.pose_head = PoseHead(cfg.dim, cfg.dim_rep)
         # per-frame linear 2D->3D path; the transformer learns the residual (warm-started by the trainer)
         self.skip = LinearLifter(cfg.num_joints, cfg.feature_channels) if cfg.linear_skip else None
+        if cfg.zero_init_head:  # the transformer's residual starts at exactly 0
+            nn.init.zeros_(self.pose_head.out.weight)
+            nn.init.zeros_(self.pose_head.out.bias)
         self.motion_head = MotionHead(cfg.dim_rep, cfg.motion_hidden, cfg.embed_dim, cfg.pool)
         self.text_proj = TextProjection(cfg.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.logit_scale_init)))
