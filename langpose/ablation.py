@@ -1,32 +1,40 @@
-"""The ablation that tests the paper's claim: does aligning motion with text help lifting?
+"""The alignment study: does aligning motion with text help lifting, and which part carries it?
 
-Three models, the same data, the same budget, several seeds (mean ± std):
+Every variant shares the backbone (the ``tiny`` preset), the CPU recipe of ``langpose.zoo``,
+the data, the pretraining corruption, the step budget and the seeds:
 
-- ``aligned``: LangPose, pretrained with 3D reconstruction + text alignment (masking + noise);
-- ``no_align``: the identical model and recipe with the alignment weight set to 0
-  (``loss.w_align = loss.w_infonce = 0``), still with masking and noise;
-- ``mlp``: the single-frame MLP lifter baseline (``model.arch = "mlp"``, Martinez et al.),
-  trained on the same corrupted windows.
+- ``aligned`` (a): pose + λ·alignment to MiniLM embeddings of the 35 fine-grained labels;
+- ``labels`` (b): pose + λ·cross-entropy of a linear classification head over the same 35
+  labels, no text encoder (``model.text.name=onehot``: class vectors are the columns of a
+  learned linear map, weight-normalised, with the same learned logit scale as (a));
+- ``coarse`` (c): as (a), aligned to 22 coarse labels that merge side and direction variants
+  (``langpose.data.label_sets``);
+- ``no_labels`` (d): pose only (λ = 0);
+- floors (e): ``mlp``, the per-frame MLP lifter (same recipe), and ``linear``, the per-frame
+  linear lifter fitted in closed form on the clean training windows.
 
-Each is trained by ``langpose.train.fit`` (stage "pretrain"; the checkpoint with the best
-validation P1 is kept), then evaluated on the synthetic test split (clean 2D: P1/P2/
-N-MPJPE/MPJVE, action top-1/top-5, text->motion R@1/R@5; 30% random joint masking;
-each body part hidden in every frame), and on the 15 real DeepMimic clips (clean 2D,
-zero-shot recognition over their own label texts). The test views are the same for every
-run (cameras placed with ``eval_seed``); corruptions use a fixed seed.
+λ is chosen from ``lambdas`` on the validation subject (stage-1 val P1 of (a), seed
+``seeds[0]``) and then fixed for (a), (b) and (c); the chosen (a) run is seed 0 of (a).
+Stage 1 pretrains every variant with its objective; stage 2 fine-tunes all of them with the
+same steps and no labels (``langpose.zoo`` fine-tuning recipe). Each model is evaluated after
+both stages on the synthetic test subject (clean P1/P2; 30 % and 50 % of joints masked; each
+arm, leg and the lower body hidden, P1 of its hidden joints; 5- and 15-frame gaps), on the 15
+DeepMimic clips (per clip and mean), and, for (a)-(c), on recognition (top-1/top-5,
+text->motion R@1; for (a) also zero-shot paraphrases).
 
-CLI::
+CLI (the whole study, two runs at a time, resumable: finished runs are reused)::
 
-    python -m langpose.ablation --preset tiny --seeds 0 1 2 --out results/ablation \\
-        [--epochs 2] [--max-steps 0] [--quick] [--eval-frames 0] [--set key=value ...]
+    OMP_NUM_THREADS=1 python -m langpose.ablation --out results/ablation --runs-dir runs/ablation
 
-writes ``results.json`` (every run, the summary, the exact command, config and hardware)
-and ``table.md``, and prints the table.
+writes ``results.json`` (every run, per-seed numbers, the paired statistics, the command,
+config and hardware) and ``table.md`` after every finished run.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
+import multiprocessing as mp
 import os
 import platform
 import shlex
@@ -34,354 +42,411 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from langpose.config import ConfigError, apply_overrides, from_dict, to_dict
-from langpose.report import fmt, markdown_table, write_json, write_text
+from langpose.config import ConfigError, from_dict, to_dict
+from langpose.report import write_json, write_text
 
-__all__ = ["AblationConfig", "VARIANTS", "run_ablation", "summarize", "ablation_markdown", "variant_config",
-           "main"]
+__all__ = ["AblationConfig", "VARIANTS", "run_study", "run_job", "paired_stats", "study_markdown", "main"]
 
-#: Training-config overrides of each variant (applied on top of the preset and the user's --set).
-VARIANTS: dict[str, dict] = {
-    "aligned": {},
-    "no_align": {"loss.w_align": 0.0, "loss.w_infonce": 0.0},
-    "mlp": {"model.arch": "mlp", "loss.w_align": 0.0, "loss.w_infonce": 0.0},
+#: variant -> (label, pretraining overrides on top of the CPU recipe; None: closed form)
+VARIANTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "aligned": ("(a) aligned to fine-grained text", ("model.text.name=minilm",)),
+    "labels": ("(b) labels, no language", ("model.text.name=onehot",)),
+    "coarse": ("(c) coarse language", ("model.text.name=minilm", "data.labels=coarse")),
+    "no_labels": ("(d) no labels (λ = 0)", ("loss.w_align=0",)),
+    "mlp": ("(e) floor: per-frame MLP", ("model.arch=mlp", "loss.w_align=0")),
+    "linear": ("(e) floor: closed-form linear", None),
 }
-
-VARIANT_LABELS = {
-    "aligned": "(a) LangPose, with alignment",
-    "no_align": "(b) same model, λ_align = 0",
-    "mlp": "(c) single-frame MLP lifter",
-}
-
+WEIGHTED = ("aligned", "labels", "coarse")  # the variants that take λ
 PARTS = ("left_arm", "right_arm", "left_leg", "right_leg", "lower_body")
+
+#: (key, column title, unit) of every reported metric, in table order
+METRICS = (
+    ("p1", "clean P1", "mm"), ("p2", "clean P2", "mm"),
+    ("mask_0.3", "P1, 30 % masked", "mm"), ("mask_0.5", "P1, 50 % masked", "mm"),
+    *((f"hidden_{p}", f"hidden {p.replace('_', ' ')}", "mm") for p in PARTS),
+    ("gap_5", "P1, 5-frame gaps", "mm"), ("gap_15", "P1, 15-frame gaps", "mm"),
+    ("deepmimic_p1", "DeepMimic P1", "mm"),
+    ("top1", "top-1", "%"), ("top5", "top-5", "%"), ("r1", "text→motion R@1", "%"),
+    ("para_top1", "paraphrase top-1", "%"),
+)
 
 
 @dataclass
 class AblationConfig:
-    """The ablation budget and protocol.
+    """The study's budget and protocol.
 
     Attributes:
-        preset: run preset of ``langpose.train.PRESETS`` ("tiny", "small", "paper").
-        seeds: training seeds (>= 3 for mean ± std).
-        variants: which of ``VARIANTS`` to train.
-        epochs, max_steps: ``optim.epochs`` and ``optim.max_steps`` (steps per epoch, 0: all).
-        window: frames per window (training and evaluation).
-        quick: the small synthetic data set (``DataConfig.quick``).
-        sequences_per_subject: synthetic sequences per subject (0: the generator's default).
-        max_train_windows: cap on training windows per epoch (0: all).
-        max_val_frames: cap on validation frames (0: all).
+        preset: backbone preset (``langpose.train_config.PRESETS``).
+        seeds: training seeds (>= 3 for mean ± std and paired statistics).
+        variants: which of ``VARIANTS`` to run.
+        lambdas: λ candidates for (a); the best stage-1 val P1 is used for (a), (b), (c).
+        lam: a fixed λ instead of the selection (None: select).
+        pretrain_steps, finetune_steps, steps_per_epoch: the step budget of each stage.
         eval_frames: cap on synthetic test frames (whole views, evenly picked; 0: all).
-        eval_seed: seed of the test views' camera placement (the same for every run).
-        corruption_seed: seed of the evaluation corruptions.
-        joint_mask: ratio of the random joint-masking condition of the table.
-        mask_curve: joint-masking ratios of the robustness curve (P1 against ratio).
+        eval_seed, corruption_seed: camera placement of the test views; corruption draws.
         deepmimic: also evaluate on the DeepMimic clips.
-        flip_test: flip-averaged evaluation.
-        overrides: extra ``key=value`` TrainConfig overrides for every run.
-        device: training device ("auto", "cpu", "cuda").
+        workers: runs trained at once (one torch thread each).
+        overrides: extra ``key=value`` overrides for both stages of every run.
     """
 
     preset: str = "tiny"
     seeds: tuple[int, ...] = (0, 1, 2)
-    variants: tuple[str, ...] = ("aligned", "no_align", "mlp")
-    epochs: int = 2
-    max_steps: int = 0
-    window: int = 27
-    quick: bool = False
-    sequences_per_subject: int = 0
-    max_train_windows: int = 0
-    max_val_frames: int = 2000
+    variants: tuple[str, ...] = tuple(VARIANTS)
+    lambdas: tuple[float, ...] = (0.1, 0.3, 1.0)
+    lam: float | None = None
+    pretrain_steps: int = 1000
+    finetune_steps: int = 250
+    steps_per_epoch: int = 250
     eval_frames: int = 0
     eval_seed: int = 0
     corruption_seed: int = 0
-    joint_mask: float = 0.3
-    mask_curve: tuple[float, ...] = (0.1, 0.3, 0.5)
     deepmimic: bool = True
-    flip_test: bool = False
+    workers: int = 2
     overrides: tuple[str, ...] = ()
-    device: str = "cpu"
 
     def __post_init__(self):
-        self.seeds = tuple(int(s) for s in self.seeds)
-        self.variants = tuple(self.variants)
-        self.overrides = tuple(self.overrides)
-        self.mask_curve = tuple(float(r) for r in self.mask_curve)
+        self.seeds, self.variants, self.overrides = tuple(int(s) for s in self.seeds), tuple(self.variants), tuple(self.overrides)
+        self.lambdas = tuple(float(x) for x in self.lambdas)
         if not self.seeds:
             raise ConfigError("AblationConfig.seeds: give at least one seed")
         unknown = [v for v in self.variants if v not in VARIANTS]
         if unknown:
             raise ConfigError(f"AblationConfig.variants: unknown {unknown}; valid: {', '.join(VARIANTS)}")
-        if not 0 < self.joint_mask < 1:
-            raise ConfigError(f"AblationConfig.joint_mask: expected a ratio in (0, 1), got {self.joint_mask}")
+        if self.lam is None and not self.lambdas:
+            raise ConfigError("AblationConfig: give lambdas to select from, or a fixed lam")
+        if min(self.pretrain_steps, self.steps_per_epoch) < 1 or self.finetune_steps < 0:
+            raise ConfigError("AblationConfig: step budgets must be positive")
 
 
-def variant_config(cfg: AblationConfig, variant: str, seed: int):
-    """The ``TrainConfig`` of one run: preset + budget + user overrides + the variant's overrides."""
-    from langpose.train import train_config
-
-    base = {"seed": seed, "device": cfg.device, "optim.epochs": cfg.epochs, "optim.max_steps": cfg.max_steps,
-            "data.window": cfg.window, "data.quick": cfg.quick,
-            "data.sequences_per_subject": cfg.sequences_per_subject,
-            "data.max_train_windows": cfg.max_train_windows, "data.max_val_frames": cfg.max_val_frames,
-            "progress": False}
-    tcfg = train_config(cfg.preset, base)
-    tcfg = apply_overrides(tcfg, list(cfg.overrides))
-    return apply_overrides(tcfg, VARIANTS[variant])
+def run_name(variant: str, seed: int, lam: float | None) -> str:
+    return f"{variant}_lam{lam:g}_seed{seed}" if variant in WEIGHTED else f"{variant}_seed{seed}"
 
 
-def _cap_views(views, max_frames: int):
-    """Whole views, evenly spaced, until about ``max_frames`` frames (all if 0)."""
-    views = list(views)
-    total = sum(len(v) for v in views)
-    if not max_frames or total <= max_frames:
-        return views
-    n = max(1, int(round(len(views) * max_frames / total)))
-    idx = np.unique(np.linspace(0, len(views) - 1, n).round().astype(int))
-    return [views[i] for i in idx]
+def stage_configs(cfg: AblationConfig, variant: str, seed: int, lam: float | None):
+    """(pretrain TrainConfig, finetune TrainConfig) of one run: the zoo's CPU recipe + the variant."""
+    from langpose.zoo import CPU_FINETUNE, CPU_RECIPE, Recipe
+    from langpose.zoo import stage_configs as recipe_stages
+
+    extra = tuple(VARIANTS[variant][1]) + ((f"loss.w_align={lam}",) if variant in WEIGHTED else ())
+    recipe = Recipe(cfg.preset, variant, CPU_RECIPE + extra, CPU_FINETUNE, cfg.pretrain_steps,
+                    cfg.finetune_steps, cfg.steps_per_epoch, seed)
+    return recipe_stages(recipe, list(cfg.overrides))
 
 
-def load_eval_views(cfg: AblationConfig) -> dict:
-    """{"synthetic": test views, "deepmimic": clip views (if enabled)}, fixed camera placement."""
-    from langpose.evaluate import deepmimic_views
-    from langpose.train import load_split_views
+# --------------------------------------------------------------------------- evaluation
+_VIEWS: dict = {}
 
-    tcfg = variant_config(cfg, "aligned", cfg.eval_seed)
-    out = {"synthetic": _cap_views(load_split_views(tcfg, "test"), cfg.eval_frames)}
-    if cfg.deepmimic:
-        out["deepmimic"] = deepmimic_views(seed=cfg.eval_seed)
+
+def eval_views(cfg: AblationConfig) -> dict:
+    """{"synthetic": test views, "deepmimic": clip views}, fixed camera placement (cached per process)."""
+    key = (cfg.eval_frames, cfg.eval_seed, cfg.deepmimic)
+    if key not in _VIEWS:
+        from langpose.data.registry import load_views
+        from langpose.evaluate import deepmimic_views
+
+        views = load_views("synthetic", "test", seed=cfg.eval_seed)
+        total = sum(len(v) for v in views)
+        if cfg.eval_frames and total > cfg.eval_frames:  # whole views, evenly spaced
+            n = max(1, round(len(views) * cfg.eval_frames / total))
+            views = [views[i] for i in np.unique(np.linspace(0, len(views) - 1, n).round().astype(int))]
+        _VIEWS[key] = {"synthetic": views, "deepmimic": deepmimic_views(seed=cfg.eval_seed) if cfg.deepmimic else []}
+    return _VIEWS[key]
+
+
+def measure(model, cfg: AblationConfig) -> dict:
+    """Every metric of ``METRICS`` for one model (mm, %), plus DeepMimic per clip."""
+    from langpose.evaluate import evaluate, label_set_recognition, make_condition, robustness
+
+    views = eval_views(cfg)
+    window = model.cfg.max_frames if hasattr(model, "cfg") else 27
+    syn = views["synthetic"]
+    clean = evaluate(model, syn, window=window, recognition=False)
+    conds = ([make_condition("joint_mask", r) for r in (0.3, 0.5)] + [make_condition("part", p) for p in PARTS]
+             + [make_condition("gap", g) for g in (5, 15)])
+    rob = robustness(model, syn, window=window, conditions=conds, seed=cfg.corruption_seed)["conditions"]
+    out = {"p1": clean["p1"], "p2": clean["p2"], "mask_0.3": rob["joint_mask_0.3"]["p1"],
+           "mask_0.5": rob["joint_mask_0.5"]["p1"], "gap_5": rob["gap_5"]["p1"], "gap_15": rob["gap_15"]["p1"],
+           **{f"hidden_{p}": rob[f"part_{p}"]["p1_hidden"] for p in PARTS},
+           **{f"part_{p}": rob[f"part_{p}"]["p1"] for p in PARTS}}
+    if views["deepmimic"]:
+        dm_window = min(window, min(len(v) for v in views["deepmimic"]))
+        dm = evaluate(model, views["deepmimic"], window=dm_window, recognition=False)
+        out["deepmimic_p1"] = dm["p1"]
+        out["deepmimic_clips"] = {a: r["p1"] for a, r in dm["per_action"].items()}
+    out.update(label_set_recognition(model, syn, window))
     return out
 
 
-_CLEAN_KEYS = ("p1", "p2", "n_mpjpe", "mpjve", "top1", "top5", "r1", "r5")
+# --------------------------------------------------------------------------- one run
+def _linear_run(cfg: AblationConfig, seed: int) -> dict:
+    """The closed-form floor: per-frame linear lifter on every clean training window of seed ``seed``."""
+    import torch
+
+    from langpose.models.linear_lifter import LinearLifter
+    from langpose.train import build_dataset
+
+    pre, _ = stage_configs(cfg, "no_labels", seed, None)
+    t = time.time()
+    ds = build_dataset(pre, "train", train=False)
+    batch = torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
+    lifter = LinearLifter().fit(batch["x2d"], batch["y3d"])
+    seconds = time.time() - t
+
+    class _Lift(torch.nn.Module):  # the ``lift`` interface ``evaluate`` expects
+        def __init__(self):
+            super().__init__()
+            self.lifter = lifter
+
+        def lift(self, x2d):
+            return self.lifter(x2d)
+
+    metrics = measure(_Lift(), cfg)
+    return {"train_seconds": round(seconds, 1), "stage1": metrics, "stage2": metrics, "val_p1": None}
 
 
-def evaluate_run(model, views: dict, cfg: AblationConfig) -> dict:
-    """All the numbers of one trained model (mm, %)."""
-    from langpose.evaluate import evaluate, make_condition, robustness
+def run_job(cfg: AblationConfig, variant: str, seed: int, lam: float | None, runs_dir: str) -> dict:
+    """Train (both stages) and evaluate one run; cached in ``runs_dir/<name>/result.json``.
 
-    kw = dict(window=cfg.window, flip_test=cfg.flip_test)
-    syn = evaluate(model, views["synthetic"], **kw)
-    out = {"synthetic": {k: syn[k] for k in _CLEAN_KEYS}, "confusions": syn["confusions"][:10],
-           "side_confusion": syn.get("side_confusion"),
-           "per_action_p1": {a: m["p1"] for a, m in syn["per_action"].items()}}
-    ratios = sorted(set(cfg.mask_curve) | {cfg.joint_mask})
-    masks = [make_condition("joint_mask", r) for r in ratios]
-    conds = masks + [make_condition("part", p) for p in PARTS]
-    rob = robustness(model, views["synthetic"], conditions=conds, seed=cfg.corruption_seed, **kw)
-    mask = rob["conditions"][make_condition("joint_mask", cfg.joint_mask).name]
-    out["joint_mask"] = {"ratio": cfg.joint_mask, "p1": mask["p1"], "p1_hidden": mask["p1_hidden"]}
-    # P1 against the joint-masking ratio (0 = clean)
-    out["mask_curve"] = {"0": syn["p1"], **{f"{r:g}": rob["conditions"][c.name]["p1"] for r, c in zip(ratios, masks)}}
-    out["parts"] = {"p1": rob["part_mean"]["p1"], "p1_hidden": rob["part_mean"]["p1_hidden"],
-                    **{p: rob["conditions"][f"part_{p}"]["p1"] for p in PARTS}}
-    if "deepmimic" in views:
-        dm = evaluate(model, views["deepmimic"], **kw)
-        out["deepmimic"] = {k: dm[k] for k in _CLEAN_KEYS}
-        out["deepmimic_per_clip_p1"] = {a: m["p1"] for a, m in dm["per_action"].items()}
-    return out
+    A run whose result file exists with the same config is not retrained; an interrupted
+    run resumes its stages from ``last.pt`` (``fit(resume=True)``).
+    """
+    import torch
 
+    from langpose import checkpoint as ckpt
+    from langpose.train import fit
 
-#: (column title, path into a run's numbers) of the summary table.
-COLUMNS = (
-    ("clean P1", ("synthetic", "p1")),
-    ("clean P2", ("synthetic", "p2")),
-    ("P1 @mask", ("joint_mask", "p1")),
-    ("P1 hidden @mask", ("joint_mask", "p1_hidden")),
-    ("P1 part occl.", ("parts", "p1")),
-    ("P1 hidden part", ("parts", "p1_hidden")),
-    ("DeepMimic P1", ("deepmimic", "p1")),
-    ("DeepMimic P2", ("deepmimic", "p2")),
-    ("top-1 %", ("synthetic", "top1")),
-    ("top-5 %", ("synthetic", "top5")),
-    ("R@1 %", ("synthetic", "r1")),
-    ("DeepMimic top-1 %", ("deepmimic", "top1")),
-)
-
-
-def _get(d, path):
-    for k in path:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
+    torch.set_num_threads(1)
+    run = Path(runs_dir) / run_name(variant, seed, lam)
+    done = run / "result.json"
+    key = {"study": to_dict(cfg) | {"seeds": None, "variants": None, "workers": None},
+           "variant": variant, "seed": seed, "lam": lam}
+    if done.is_file():
+        old = json.loads(done.read_text())
+        if old.get("key") == json.loads(json.dumps(key)):
+            return old
+    t0 = time.time()
+    if VARIANTS[variant][1] is None:
+        res = _linear_run(cfg, seed)
+    else:
+        pre, ft = stage_configs(cfg, variant, seed, lam)
+        s1 = fit(pre, run / "pretrain", resume=True)
+        t1 = time.time()
+        model1 = ckpt.load_model(run / "pretrain" / "checkpoint.pt").eval()
+        m1 = measure(model1, cfg)
+        t2 = time.time()
+        fit(ft, run / "finetune", stage="finetune", init_checkpoint=run / "pretrain" / "checkpoint.pt", resume=True)
+        t3 = time.time()
+        model2 = ckpt.load_model(run / "finetune" / "checkpoint.pt").eval()
+        model2.vocab = list(model1.vocab)
+        m2 = measure(model2, cfg)
+        res = {"train_seconds": round((t1 - t0) + (t3 - t2), 1), "stage1": m1, "stage2": m2,
+               "val_p1": s1.get("best")}
+    res.update(key=key, variant=variant, seed=seed, lam=lam, name=run.name, seconds=round(time.time() - t0, 1))
+    write_json(res, done)
+    return res
 
 
-def summarize(runs: list[dict]) -> dict:
-    """{variant: {column path joined by '.': {"mean", "std", "n"}}} over seeds (std: ddof=1, None for n=1)."""
-    out: dict = {}
+# --------------------------------------------------------------------------- statistics
+def _mean_std(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None, None, 0
+    return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None), len(vals)
+
+
+def summarize(runs: list[dict], stage: str) -> dict:
+    """{variant: {metric: {"mean", "std", "n"}}} over seeds (std with ddof=1)."""
+    out = {}
     for variant in dict.fromkeys(r["variant"] for r in runs):
-        rs = [r for r in runs if r["variant"] == variant]
-        cols = {}
-        for _, path in COLUMNS:
-            vals = [v for v in (_get(r["metrics"], path) for r in rs) if v is not None]
-            if not vals:
-                cols[".".join(path)] = {"mean": None, "std": None, "n": 0}
-                continue
-            std = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
-            cols[".".join(path)] = {"mean": float(np.mean(vals)), "std": std, "n": len(vals)}
-        ratios = sorted({k for r in rs for k in r["metrics"].get("mask_curve", {})}, key=float)
-        for k in ratios:
-            vals = [r["metrics"]["mask_curve"][k] for r in rs if r["metrics"].get("mask_curve", {}).get(k) is not None]
-            cols[f"mask_curve.{k}"] = {"mean": float(np.mean(vals)) if vals else None,
-                                       "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None, "n": len(vals)}
-        cols["train_seconds"] = {"mean": float(np.mean([r["train_seconds"] for r in rs])), "std": None,
-                                 "n": len(rs)}
-        out[variant] = cols
+        rs = [r[stage] for r in runs if r["variant"] == variant]
+        out[variant] = {k: dict(zip(("mean", "std", "n"), _mean_std([r.get(k) for r in rs]))) for k, _, _ in METRICS}
     return out
 
 
-def ablation_markdown(result: dict) -> str:
-    """The ablation table (mean ± std over seeds, mm / %) plus the setup and the main confusions."""
-    summary = result["summary"]
+def paired_stats(runs: list[dict], stage: str, against: str = "no_labels") -> dict:
+    """{variant: {metric: {"mean", "se", "n", "exceeds_2se"}}}: per-seed paired differences
+    (variant - ``against``) of (a), (b), (c); se = std(ddof=1) / sqrt(n)."""
+    base = {r["seed"]: r[stage] for r in runs if r["variant"] == against}
+    out = {}
+    for variant in WEIGHTED:
+        rs = {r["seed"]: r[stage] for r in runs if r["variant"] == variant}
+        seeds = sorted(set(rs) & set(base))
+        stats = {}
+        for k, _, _ in METRICS:
+            d = [rs[s][k] - base[s][k] for s in seeds if rs[s].get(k) is not None and base[s].get(k) is not None]
+            if len(d) < 2:
+                continue
+            mean, se = float(np.mean(d)), float(np.std(d, ddof=1) / np.sqrt(len(d)))
+            stats[k] = {"mean": mean, "se": se, "n": len(d), "exceeds_2se": bool(abs(mean) > 2 * se)}
+        if stats:
+            out[variant] = stats
+    return out
+
+
+def _pm(s) -> str:
+    if not s or s.get("mean") is None:
+        return "—"
+    return f"{s['mean']:.1f}" + (f" ± {s['std']:.1f}" if s.get("std") is not None else "")
+
+
+def study_markdown(result: dict) -> str:
+    """The study's tables: per stage, mean ± std per variant; the paired differences against (d)."""
     cfg = result["config"]
-    steps = f" of at most {cfg['max_steps']} steps" if cfg.get("max_steps") else ""
-    lines = ["# Ablation: does text alignment help lifting?\n\n",
-             f"Preset `{cfg['preset']}`, window {cfg['window']}, {cfg['epochs']} epoch(s){steps}, seeds "
-             f"{', '.join(map(str, cfg['seeds']))} (mean ± std over seeds). P1/P2 in mm on root-relative "
-             f"camera-frame poses (per-action means); '@mask' = {int(round(100 * cfg['joint_mask']))}% random "
-             f"joint masking; 'part occl.' = mean over {', '.join(PARTS)} hidden in every frame; 'hidden' = "
-             "error on the masked joints only. Recognition/retrieval from the aligned space (n/a for the MLP).\n\n",
-             markdown_table(["model"] + [c for c, _ in COLUMNS],
-                            [[VARIANT_LABELS.get(v, v)] + [s.get(".".join(p)) for _, p in COLUMNS]
-                             for v, s in summary.items()])]
-    conf = [r for r in result.get("runs", []) if r["variant"] == "aligned" and r["metrics"].get("confusions")]
-    if conf:
-        lines.append("\nMost frequent action confusions of (a), seed "
-                     f"{conf[0]['seed']} (synthetic test windows):\n\n")
-        lines.append(markdown_table(["true label", "predicted", "windows", "% of true"],
-                                    [(c["true"], c["predicted"], c["count"], 100 * c["fraction_of_true"])
-                                     for c in conf[0]["metrics"]["confusions"][:8]]))
+    lines = [f"# Does language alignment help? ({cfg['preset']}, seeds {', '.join(map(str, cfg['seeds']))})\n\n"]
+    if result.get("selection"):
+        sel = result["selection"]
+        lines.append("λ selection ((a), seed {seed}, stage-1 validation P1): ".format(**sel)
+                     + ", ".join(f"λ={k}: {v:.1f} mm" for k, v in sel["val_p1"].items())
+                     + f" → **λ = {sel['chosen']:g}**\n\n")
+    for stage, title in (("stage1", "After stage 1 (pretraining)"), ("stage2", "After stage 2 (fine-tuning, no labels)")):
+        summary = result["summary"].get(stage, {})
+        if not summary:
+            continue
+        lines.append(f"## {title}: mean ± std over seeds\n\n")
+        head = ["variant"] + [f"{t} ({u})" for _, t, u in METRICS]
+        lines.append("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for v, s in summary.items():
+            lines.append("| " + " | ".join([VARIANTS[v][0]] + [_pm(s[k]) for k, _, _ in METRICS]) + " |\n")
+        lines.append("\n")
+        paired = result.get("paired", {}).get(stage, {})
+        if paired:
+            lines.append(f"### {title}: paired difference against (d), mean ± standard error over seeds\n\n"
+                         "Negative is lower (better) for errors in mm, positive is higher (better) for %. "
+                         "A bold entry exceeds 2 standard errors.\n\n")
+            keys = [k for k, _, _ in METRICS if any(k in p for p in paired.values())]
+            lines.append("| variant − (d) | " + " | ".join(t for k, t, _ in METRICS if k in keys) + " |\n|"
+                         + "---|" * (len(keys) + 1) + "\n")
+            for v, p in paired.items():
+                cells = []
+                for k in keys:
+                    if k not in p:
+                        cells.append("—")
+                        continue
+                    c = f"{p[k]['mean']:+.1f} ± {p[k]['se']:.1f}"
+                    cells.append(f"**{c}**" if p[k]["exceeds_2se"] else c)
+                lines.append(f"| {VARIANTS[v][0]} | " + " | ".join(cells) + " |\n")
+            lines.append("\n")
+    clips = {}
+    for r in result["runs"]:
+        for clip, p1 in r["stage2"].get("deepmimic_clips", {}).items():
+            clips.setdefault(clip, {}).setdefault(r["variant"], []).append(p1)
+    if clips:
+        variants = list(dict.fromkeys(r["variant"] for r in result["runs"]))
+        lines.append("## DeepMimic per clip after stage 2: P1 (mm), mean over seeds\n\n| clip | "
+                     + " | ".join(VARIANTS[v][0] for v in variants) + " |\n|" + "---|" * (len(variants) + 1) + "\n")
+        for clip, per in sorted(clips.items()):
+            lines.append(f"| {clip} | " + " | ".join(f"{np.mean(per[v]):.1f}" if v in per else "—" for v in variants) + " |\n")
+        lines.append("\n")
     if result.get("command"):
-        lines.append(f"\nCommand: `{result['command']}`; {result.get('seconds', 0):.0f} s on "
+        lines.append(f"Command: `{result['command']}`; {result.get('seconds', 0) / 60:.0f} min wall on "
                      f"{result.get('hardware', {}).get('description', 'this machine')}.\n")
     return "".join(lines)
 
 
+# --------------------------------------------------------------------------- the study
 def hardware() -> dict:
     import torch
 
     info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.is_available(), "python": platform.python_version()}
+            "cpu_count": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
+            "cuda": torch.cuda.is_available()}
     info["description"] = (f"{info['cpu_count']} CPU cores ({info['processor']}), torch {info['torch']}, "
-                           f"{info['torch_threads']} threads" + (", CUDA" if info["cuda"] else ", no GPU"))
+                           "one torch thread per run" + (", CUDA" if info["cuda"] else ", no GPU"))
     return info
 
 
-def run_ablation(cfg: AblationConfig, out_dir, runs_dir=None, command: str | None = None,
-                 log: Callable[[str], None] = print, eval_only: bool = False) -> dict:
-    """Train and evaluate every variant x seed; write ``results.json`` and ``table.md`` after each run.
+def run_study(cfg: AblationConfig, out_dir, runs_dir="runs/ablation", command: str | None = None, log=print) -> dict:
+    """λ selection, then every variant x seed, ``cfg.workers`` runs at a time; writes
+    ``out_dir/results.json`` and ``table.md`` after every finished run. Returns the result."""
+    out_dir, t0 = Path(out_dir), time.time()
+    result = {"command": command, "config": to_dict(cfg), "hardware": hardware(), "runs": [], "summary": {},
+              "paired": {}, "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "variants": {v: VARIANTS[v][0] for v in cfg.variants}}
 
-    Checkpoints go to ``runs_dir`` (default ``runs/ablation``; not committed). ``eval_only``
-    re-evaluates the checkpoints already in ``runs_dir`` (training times are taken from
-    the previous ``results.json`` when present). Returns the result dict.
-    """
-    import json
+    def record(res: dict) -> None:
+        result["runs"].append(res)
+        log(f"study: {res['name']} done in {res['seconds']:.0f} s: stage-2 P1 {res['stage2']['p1']:.1f} mm")
+        runs = [r for r in result["runs"] if r["variant"] not in WEIGHTED or r["lam"] == result.get("lam")]
+        result["summary"] = {s: summarize(runs, s) for s in ("stage1", "stage2")}
+        result["paired"] = {s: paired_stats(runs, s) for s in ("stage1", "stage2")}
+        result["seconds"] = round(time.time() - t0, 1)
+        write_json(result, out_dir / "results.json")  # partial results survive an interruption
+        write_text(out_dir / "table.md", study_markdown(result))
 
-    previous = {}
-    if eval_only and (Path(out_dir) / "results.json").is_file():
-        old = json.loads((Path(out_dir) / "results.json").read_text())
-        previous = {(r["variant"], r["seed"]): r for r in old.get("runs", [])}
-    import langpose
-    from langpose.train import fit
-
-    out_dir = Path(out_dir)
-    runs_dir = Path(runs_dir) if runs_dir is not None else Path("runs") / "ablation"
-    t0 = time.time()
-    result = {"command": command, "config": to_dict(cfg), "hardware": hardware(), "eval_only": bool(eval_only),
-              "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "train_configs": {v: to_dict(variant_config(cfg, v, cfg.seeds[0])) for v in cfg.variants},
-              "runs": [], "summary": {}}
-    log(f"ablation: loading evaluation views (eval_seed={cfg.eval_seed})")
-    views = load_eval_views(cfg)
-    result["eval_data"] = {k: {"views": len(v), "frames": int(sum(len(x) for x in v))} for k, v in views.items()}
-    log(f"ablation: eval data {result['eval_data']}")
-    for seed in cfg.seeds:
-        for variant in cfg.variants:
-            tcfg = variant_config(cfg, variant, seed)
-            run_dir = runs_dir / f"{variant}_seed{seed}"
-            log(f"ablation: training {variant} seed {seed} -> {run_dir}")
-            t = time.time()
-            if eval_only:
-                if not (run_dir / "checkpoint.pt").is_file():
-                    raise FileNotFoundError(f"--eval-only: no checkpoint {run_dir / 'checkpoint.pt'}")
-                summary = {"checkpoint": str(run_dir / "checkpoint.pt"), "epochs": None, "best": None,
-                           "metrics": {}, "seconds": None}
-                old = previous.get((variant, seed), {})
-                train_s = old.get("train_seconds", 0.0)
-                summary.update({k: old.get(k) for k in ("epochs",)}, best=old.get("best_val"),
-                               metrics=old.get("final_train") or {})
-            else:
-                summary = fit(tcfg, run_dir, stage="pretrain")
-                train_s = time.time() - t
-            model = langpose.load_model(summary["checkpoint"])
-            t = time.time()
-            metrics = evaluate_run(model, views, cfg)
-            run = {"variant": variant, "seed": seed, "train_seconds": round(train_s, 1),
-                   "eval_seconds": round(time.time() - t, 1), "epochs": summary.get("epochs"),
-                   "best_val": summary.get("best"), "final_train": summary.get("metrics"), "metrics": metrics}
-            result["runs"].append(run)
-            log(f"ablation: {variant} seed {seed}: clean P1 {fmt(metrics['synthetic']['p1'])} mm, "
-                f"mask P1 {fmt(metrics['joint_mask']['p1'])} mm, top-1 {fmt(metrics['synthetic']['top1'])} %, "
-                f"train {train_s:.0f} s, eval {run['eval_seconds']:.0f} s")
-            result["summary"] = summarize(result["runs"])
-            result["seconds"] = round(time.time() - t0, 1)
-            write_json(result, out_dir / "results.json")  # partial results survive an interruption
-            write_text(out_dir / "table.md", ablation_markdown(result))
+    weighted = [v for v in cfg.variants if v in WEIGHTED]
+    first = [("aligned", cfg.seeds[0], lam) for lam in (cfg.lambdas if cfg.lam is None else (cfg.lam,))] \
+        if "aligned" in weighted else []
+    rest = [(v, s, None) for v in cfg.variants if v not in WEIGHTED for s in cfg.seeds]
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(cfg.workers, maxtasksperchild=1) as pool:
+        pending = [pool.apply_async(run_job, (cfg, *job, str(runs_dir))) for job in first + rest]
+        selection = [p for p in pending[:len(first)]]
+        if first:
+            chosen = [p.get() for p in selection]
+            for res in chosen:
+                record(res)
+            val = {f"{r['lam']:g}": r["val_p1"] for r in chosen}
+            best = min(chosen, key=lambda r: r["val_p1"])
+            result["lam"] = best["lam"]
+            result["selection"] = {"seed": cfg.seeds[0], "val_p1": val, "chosen": best["lam"]}
+            log(f"study: λ selection (val P1) {val} -> λ = {best['lam']:g}")
+            write_json({"lam": best["lam"], "selection": result["selection"]}, Path(runs_dir) / "study.json")
+            result["runs"] = [r for r in result["runs"] if r["lam"] == best["lam"]] + \
+                [r for r in result["runs"] if r["lam"] != best["lam"]]
+        else:
+            result["lam"] = cfg.lam if cfg.lam is not None else cfg.lambdas[0]
+            write_json({"lam": result["lam"]}, Path(runs_dir) / "study.json")
+        later = [(v, s, result["lam"]) for v in weighted for s in cfg.seeds
+                 if not (v == "aligned" and s == cfg.seeds[0] and first)]
+        pending = pending[len(first):] + [pool.apply_async(run_job, (cfg, *job, str(runs_dir))) for job in later]
+        while pending:
+            for p in [p for p in pending if p.ready()]:
+                pending.remove(p)
+                record(p.get())
+            time.sleep(2)
     result["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     result["seconds"] = round(time.time() - t0, 1)
     write_json(result, out_dir / "results.json")
-    write_text(out_dir / "table.md", ablation_markdown(result))
+    write_text(out_dir / "table.md", study_markdown(result))
     return result
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m langpose.ablation", description=__doc__.split("\n\n")[0])
     d = AblationConfig()
+    p = argparse.ArgumentParser(prog="python -m langpose.ablation", description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", default=d.preset)
     p.add_argument("--seeds", type=int, nargs="+", default=list(d.seeds))
     p.add_argument("--variants", nargs="+", default=list(d.variants), choices=list(VARIANTS))
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--max-steps", type=int, default=d.max_steps, help="steps per epoch cap (0: all)")
-    p.add_argument("--window", type=int, default=d.window)
-    p.add_argument("--quick", action="store_true", help="the small synthetic data set")
-    p.add_argument("--sequences-per-subject", type=int, default=d.sequences_per_subject)
-    p.add_argument("--max-train-windows", type=int, default=d.max_train_windows)
-    p.add_argument("--max-val-frames", type=int, default=d.max_val_frames)
+    p.add_argument("--lambdas", type=float, nargs="+", default=list(d.lambdas), help="λ candidates for (a)")
+    p.add_argument("--lam", type=float, default=None, help="a fixed λ (skips the selection)")
+    p.add_argument("--pretrain-steps", type=int, default=d.pretrain_steps)
+    p.add_argument("--finetune-steps", type=int, default=d.finetune_steps)
+    p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch)
     p.add_argument("--eval-frames", type=int, default=d.eval_frames, help="cap on synthetic test frames (0: all)")
     p.add_argument("--eval-seed", type=int, default=d.eval_seed)
-    p.add_argument("--joint-mask", type=float, default=d.joint_mask)
-    p.add_argument("--mask-curve", type=float, nargs="+", default=list(d.mask_curve),
-                   help="joint-masking ratios of the robustness curve")
     p.add_argument("--no-deepmimic", action="store_true")
-    p.add_argument("--flip-test", action="store_true")
-    p.add_argument("--device", default=d.device)
+    p.add_argument("--workers", type=int, default=d.workers)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="TrainConfig override for every run, e.g. --set loss.w_align=0.5")
+                   help="override for both stages of every run, e.g. --set data.batch_size=64")
     p.add_argument("--out", default="results/ablation")
     p.add_argument("--runs-dir", default="runs/ablation")
-    p.add_argument("--eval-only", action="store_true",
-                   help="re-evaluate the checkpoints already in --runs-dir instead of training")
     return p
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     cfg = from_dict(AblationConfig, dict(
-        preset=args.preset, seeds=args.seeds, variants=args.variants, epochs=args.epochs,
-        max_steps=args.max_steps, window=args.window, quick=args.quick,
-        sequences_per_subject=args.sequences_per_subject, max_train_windows=args.max_train_windows,
-        max_val_frames=args.max_val_frames, eval_frames=args.eval_frames, eval_seed=args.eval_seed,
-        joint_mask=args.joint_mask, mask_curve=args.mask_curve, deepmimic=not args.no_deepmimic, flip_test=args.flip_test,
-        overrides=args.overrides, device=args.device))
+        preset=args.preset, seeds=args.seeds, variants=args.variants, lambdas=args.lambdas, lam=args.lam,
+        pretrain_steps=args.pretrain_steps, finetune_steps=args.finetune_steps,
+        steps_per_epoch=args.steps_per_epoch, eval_frames=args.eval_frames, eval_seed=args.eval_seed,
+        deepmimic=not args.no_deepmimic, workers=args.workers, overrides=args.overrides))
     command = "python -m langpose.ablation " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else list(argv)))
-    result = run_ablation(cfg, args.out, runs_dir=args.runs_dir, command=command, eval_only=args.eval_only)
-    print(ablation_markdown(result))
+    result = run_study(cfg, args.out, runs_dir=args.runs_dir, command=command)
+    print(study_markdown(result))
     return 0
 
 

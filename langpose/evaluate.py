@@ -33,6 +33,7 @@ import torch
 
 from langpose import metrics
 from langpose.data import corruption as C
+from langpose.data.label_sets import coarse_vocab, label_set
 from langpose.data.registry import load_views
 from langpose.data.windows import mirror_label_map
 from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
@@ -368,6 +369,41 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
                        confusions=top_confusions(sims, wlab, vocab, n=num_confusions),
                        side_confusion=side_confusion(sims, wlab, vocab))
     return res
+
+
+def label_set_recognition(model, views, window: int = 27) -> dict:
+    """Recognition over the synthetic vocabulary's label sets (``langpose.data.label_sets``).
+
+    ``top1``, ``top5``, ``r1`` (%): over the model's own vocabulary, fine (35) or coarse (22:
+    the window's fine label mapped to its coarse one). For a language model trained on the
+    fine labels also ``para_top1`` / ``para_top5``: the same windows scored against the
+    paraphrases of the labels, texts never seen in training (zero-shot phrasing). ``{}`` for
+    a model without a trained vocabulary (λ = 0, the MLP). ``views`` share one fine vocabulary.
+    """
+    vocab = list(getattr(model, "vocab", []) or [])
+    if not (has_motion_embedding(model) and vocab and model.vocab_emb.numel()):
+        return {}  # (d): no vocabulary was aligned, its motion head never trained
+    fine = list(views[0].vocab)
+    if any(list(v.vocab) != fine for v in views):
+        raise ValueError("label_set_recognition: the test views must share one vocabulary")
+    emb, wlab, _, _ = embed_windows(model, [view_to_input(v) for v in views], [v.labels for v in views],
+                                    window=window)  # (N, D), (N,)
+    out = {}
+    if vocab == list(coarse_vocab()):
+        coarse = label_set("coarse")
+        wlab = np.array([vocab.index(coarse[fine[i]]) for i in wlab], dtype=np.int64)
+    elif vocab != fine:
+        raise ValueError(f"label_set_recognition: the model's vocabulary ({len(vocab)} labels) is neither "
+                         "the views' fine labels nor the coarse set")
+    sims = emb @ text_embeddings(model, vocab).numpy().T  # (N, V)
+    acc, rec = topk_accuracy(sims, wlab, (1, 5)), retrieval_recall(sims, wlab, (1,))
+    out.update(top1=acc[1], top5=acc[5], r1=rec[1])
+    if vocab == fine and model.cfg.text.name != "onehot":
+        para = label_set("paraphrases")
+        psims = emb @ text_embeddings(model, [para[t] for t in fine]).numpy().T  # (N, V)
+        pacc = topk_accuracy(psims, wlab, (1, 5))
+        out.update(para_top1=pacc[1], para_top5=pacc[5])
+    return out
 
 
 # ----------------------------------------------------------------------------- robustness

@@ -160,52 +160,73 @@ def plot_robustness(results: dict):
     return fig
 
 
-ABLATION_COLUMNS = (("synthetic.p1", "clean P1"), ("joint_mask.p1", "P1, joints masked"),
-                    ("parts.p1_hidden", "P1 of hidden parts"), ("deepmimic.p1", "DeepMimic P1"))
+#: (metric key of ``langpose.ablation.METRICS``, bar-group title) of the pose and recognition panels
+ABLATION_POSE = (("p1", "clean P1"), ("p2", "clean P2"), ("mask_0.3", "30 % masked"), ("mask_0.5", "50 % masked"),
+                 ("hidden_left_arm", "hidden L arm"), ("hidden_right_arm", "hidden R arm"),
+                 ("hidden_left_leg", "hidden L leg"), ("hidden_right_leg", "hidden R leg"),
+                 ("hidden_lower_body", "hidden lower body"), ("gap_5", "5-frame gaps"), ("gap_15", "15-frame gaps"),
+                 ("deepmimic_p1", "DeepMimic"))
+ABLATION_RECOGNITION = (("top1", "top-1"), ("top5", "top-5"), ("r1", "R@1"), ("para_top1", "paraphrase top-1"))
 
 
-def ablation_rows(result: dict) -> dict:
-    """{variant label: {column title: (mean, std)}} from ``langpose.ablation``'s results.json summary."""
-    from langpose.ablation import VARIANT_LABELS
-
+def ablation_rows(result: dict, stage: str = "stage2", columns=ABLATION_POSE) -> dict:
+    """{variant label: {column title: (mean, std)}} of one stage of ``langpose.ablation``'s results.json."""
+    labels = result.get("variants") or {}
     rows = {}
-    for variant, cols in (result.get("summary") or {}).items():
-        row = {title: (cols[k]["mean"], cols[k].get("std")) for k, title in ABLATION_COLUMNS
+    for variant, cols in ((result.get("summary") or {}).get(stage) or {}).items():
+        row = {title: (cols[k]["mean"], cols[k].get("std")) for k, title in columns
                if isinstance(cols.get(k), dict) and cols[k].get("mean") is not None}
         if row:
-            rows[VARIANT_LABELS.get(variant, variant)] = row
+            rows[labels.get(variant, variant)] = row
     return rows
 
 
-def plot_ablation_summary(result: dict):
-    """Grouped bars (mean ± std over seeds) of the ablation's main columns, and its masking curves."""
-    import matplotlib.pyplot as plt
-
-    from langpose.viz.eval_plots import curves_from_ablation, plot_robustness_curves
-
-    rows = ablation_rows(result)
-    if not rows:
-        raise ValueError("plot_ablation_summary: the results have no summary numbers")
-    try:
-        curves = curves_from_ablation(result)
-    except ValueError:
-        curves = {}
-    fig, axes = plt.subplots(1, 2 if curves else 1, figsize=(11 if curves else 6, 3.8), squeeze=False)
-    ax = axes[0, 0]
-    cols = [t for _, t in ABLATION_COLUMNS if any(t in r for r in rows.values())]
-    width = 0.8 / len(rows)
+def _bars(ax, rows: dict, cols: list, unit: str, title: str, cap_from=None) -> None:
+    """Grouped bars (mean ± std); with ``cap_from`` (labels) the y axis stops at 1.3 x their maximum
+    and a taller bar is clipped with its value written on top."""
+    width = 0.85 / max(len(rows), 1)
+    top = None
+    if cap_from:
+        vals = [m for lab in cap_from if lab in rows for m, _ in rows[lab].values() if m is not None]
+        top = 1.3 * max(vals) if vals else None
     for k, (label, row) in enumerate(rows.items()):
         xs = np.arange(len(cols)) + (k - (len(rows) - 1) / 2) * width
-        means = [row.get(c, (np.nan, None))[0] for c in cols]
-        stds = [row.get(c, (np.nan, None))[1] or 0.0 for c in cols]
-        ax.bar(xs, means, width, yerr=stds if any(stds) else None, capsize=3, label=label)
+        means = np.array([row.get(c, (np.nan, None))[0] for c in cols], dtype=float)
+        stds = np.array([row.get(c, (np.nan, None))[1] or 0.0 for c in cols], dtype=float)
+        shown = np.minimum(means, top) if top else means
+        ax.bar(xs, shown, width, yerr=np.where(shown < means, 0, stds), capsize=2, label=label)
+        for x, m, sh in zip(xs, means, shown):
+            if sh < m:
+                ax.text(x, sh, f"{m:.0f}", ha="center", va="bottom", fontsize=6, rotation=90)
+    if top:
+        ax.set_ylim(0, top * 1.12)
     ax.set_xticks(np.arange(len(cols)))
-    ax.set_xticklabels(cols, fontsize=8, rotation=15)
-    ax.set_ylabel("MPJPE (mm)")
-    ax.set_title("ablation (mean ± std over seeds)", fontsize=9)
-    ax.legend(fontsize=7)
-    if curves:
-        plot_robustness_curves(curves, ax=axes[0, 1])
+    ax.set_xticklabels(cols, fontsize=7, rotation=20, ha="right")
+    ax.set_ylabel(unit)
+    ax.set_title(title, fontsize=9)
+
+
+def plot_ablation_summary(result: dict):
+    """The alignment study: pose errors after each stage and recognition after stage 1, grouped
+    bars per metric and variant with error bars (std over seeds)."""
+    import matplotlib.pyplot as plt
+
+    rows = {s: ablation_rows(result, s) for s in ("stage1", "stage2")}
+    if not any(rows.values()):
+        raise ValueError("plot_ablation_summary: the results have no summary numbers")
+    rec = ablation_rows(result, "stage1", ABLATION_RECOGNITION)
+    labels = result.get("variants") or {}
+    main = [labels.get(v, v) for v in ("aligned", "labels", "coarse", "no_labels")]
+    fig, axes = plt.subplots(3 if rec else 2, 1, figsize=(12, 10 if rec else 7))
+    seeds = (result.get("config") or {}).get("seeds") or []
+    for ax, stage, title in zip(axes, ("stage1", "stage2"), ("after pretraining", "after fine-tuning (no labels)")):
+        cols = [t for _, t in ABLATION_POSE if any(t in r for r in rows[stage].values())]
+        _bars(ax, rows[stage], cols, "P1 (mm)", f"{title}: mean ± std over {len(seeds)} seeds", cap_from=main)
+    axes[0].legend(fontsize=7, ncol=3)
+    if rec:
+        cols = [t for _, t in ABLATION_RECOGNITION if any(t in r for r in rec.values())]
+        _bars(axes[2], rec, cols, "%", "recognition after pretraining ((c): over its 22 coarse labels)")
+        axes[2].legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -13,6 +13,7 @@ metres in the camera frame. A "clip" is a dict ``{"name", "x2d", "y3d", "label",
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Sequence as Seq
 
@@ -244,8 +245,9 @@ def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, de
     """The aligned model and the one trained without text alignment, as a matched pair.
 
     Order of preference: explicit ``checkpoint`` / ``baseline_checkpoint``; else, when
-    ``ablation_runs`` is given and holds BOTH ``aligned_seed{seed}`` and ``no_align_seed{seed}``
-    checkpoints (``langpose.ablation``), those; else ``run_dir/checkpoint.pt`` and
+    ``ablation_runs`` is given and holds BOTH fine-tuned checkpoints of seed ``seed`` of the
+    alignment study (``langpose.ablation``: (a) at the λ recorded in ``study.json``, and (d)),
+    those; else ``run_dir/checkpoint.pt`` and
     ``run_dir/no_align/checkpoint.pt``, trained tiny where missing (``load_or_train``).
     Returns ``{"aligned": model, "no_align": model, "checkpoints": {name: path}, "source": str}``.
     """
@@ -253,14 +255,17 @@ def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, de
     if (checkpoint is None) != (baseline_checkpoint is None):
         raise ValueError("load_pair: give both checkpoint and baseline_checkpoint, or neither")
     if checkpoint is None and ablation_runs is not None:
-        a = Path(ablation_runs) / f"aligned_seed{seed}" / "checkpoint.pt"
-        b = Path(ablation_runs) / f"no_align_seed{seed}" / "checkpoint.pt"
-        if a.is_file() and b.is_file():
-            checkpoint, baseline_checkpoint = a, b
+        study = Path(ablation_runs) / "study.json"
+        if study.is_file():
+            lam = json.loads(study.read_text())["lam"]
+            a = Path(ablation_runs) / f"aligned_lam{lam:g}_seed{seed}" / "finetune" / "checkpoint.pt"
+            b = Path(ablation_runs) / f"no_labels_seed{seed}" / "finetune" / "checkpoint.pt"
+            if a.is_file() and b.is_file():
+                checkpoint, baseline_checkpoint = a, b
     if checkpoint is not None:
         paths = {"aligned": Path(checkpoint), "no_align": Path(baseline_checkpoint)}
         models = {k: load_model(p) for k, p in paths.items()}
-        source = "given checkpoints" if ablation_runs is None or paths["aligned"].parent.parent != Path(ablation_runs) \
+        source = "given checkpoints" if ablation_runs is None or Path(ablation_runs) not in paths["aligned"].parents \
             else f"ablation runs in {ablation_runs}"
     else:
         models, paths = {}, {}

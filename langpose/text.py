@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "a person {label}"
 ENCODER_NAMES = ("auto", "clip", "minilm")
+#: Not a text encoder: label i of a model's own vocabulary is the unit vector e_i (labels without
+#: language; ``LangPoseModel.embed_labels``). A model config may name it; ``TextEncoder`` may not.
+ONEHOT = "onehot"
 CLIP_ENV = "LANGPOSE_CLIP_PATH"
 MINILM_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_DIM = 384

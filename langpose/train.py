@@ -56,6 +56,7 @@ from langpose import distributed as ddp_utils
 from langpose.atomic import atomic_write
 from langpose.config import ConfigError, apply_overrides, to_dict
 from langpose.data.corruption import build_corruption
+from langpose.data.label_sets import relabel_views
 from langpose.data.registry import load_views
 from langpose.data.windows import WindowDataset
 from langpose.evaluate import evaluate
@@ -146,7 +147,8 @@ def load_split_views(cfg: TrainConfig, split: str):
         kw["quick"] = d.quick
         if d.sequences_per_subject:
             kw["sequences_per_subject"] = d.sequences_per_subject
-    return load_views(d.dataset, split, d.data_root, seed=cfg.seed, **kw)
+    views = load_views(d.dataset, split, d.data_root, seed=cfg.seed, **kw)
+    return relabel_views(views, "coarse") if d.labels == "coarse" else views
 
 
 def build_dataset(cfg: TrainConfig, split: str, train: bool, corruption=None):

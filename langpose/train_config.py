@@ -38,6 +38,8 @@ class DataConfig:
         batch_size: per process.
         num_workers: DataLoader workers (0: in the main process).
         train_split, val_split: split names ("" for val: no validation).
+        labels: "fine" (the dataset's own labels) or "coarse" (side and direction variants
+            merged, ``langpose.data.label_sets``; synthetic vocabulary only).
     """
 
     dataset: str = "synthetic"
@@ -52,6 +54,11 @@ class DataConfig:
     num_workers: int = 0
     train_split: str = "train"
     val_split: str = "val"
+    labels: str = "fine"
+
+    def __post_init__(self):
+        if self.labels not in ("fine", "coarse"):
+            raise ConfigError(f"data.labels: expected 'fine' or 'coarse', got {self.labels!r}")
 
 
 @dataclass

@@ -68,22 +68,22 @@ class Recipe:
 
 
 #: The shared CPU recipe (results/recipe/README.md says how each lever was chosen).
-_RECIPE = ("optim.lr=2e-3", "optim.schedule=cosine", "optim.warmup_steps=100", "loss.w_velocity=0",
+CPU_RECIPE = ("optim.lr=2e-3", "optim.schedule=cosine", "optim.warmup_steps=100", "loss.w_velocity=0",
            "data.max_val_frames=4000")
-_FINETUNE = ("optim.lr=5e-4", "optim.schedule=cosine", "loss.w_velocity=0", "finetune_corruption=true",
+CPU_FINETUNE = ("optim.lr=5e-4", "optim.schedule=cosine", "loss.w_velocity=0", "finetune_corruption=true",
              "data.max_val_frames=4000")
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
 
 RECIPES: dict[str, Recipe] = {
     "tiny": Recipe("tiny", "tiny lifter (T=27), aligned pretraining then fine-tuning; for instant demos",
-                   _RECIPE + _ALIGN, _FINETUNE, 1500, 250),
+                   CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
     "tiny-noalign": Recipe("tiny", "tiny lifter (T=27), same recipe without alignment (lambda_align=0)",
-                           _RECIPE + _NOALIGN, _FINETUNE, 1500, 250),
+                           CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
     "small": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning",
-                    _RECIPE + _ALIGN, _FINETUNE, 1500, 250),
+                    CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
     "small-noalign": Recipe("small", "small lifter (T=81), same recipe without alignment (lambda_align=0)",
-                            _RECIPE + _NOALIGN, _FINETUNE, 1500, 250),
+                            CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
 }
 
 

@@ -252,13 +252,15 @@ def test_eval_plots_from_results(views):
                                                           make_condition("part", "left_arm")])
     curve = eval_plots.mask_curve_from_robustness(rob)
     assert list(curve) == [0.0, 0.3] and curve[0.0] == pytest.approx(curve[0.3])  # the input does not matter
-    ablation = {"summary": {"aligned": {"mask_curve.0": {"mean": 50.0, "std": 1.0, "n": 3},
-                                        "mask_curve.0.3": {"mean": 60.0, "std": 2.0, "n": 3},
-                                        "synthetic.p1": {"mean": 50.0, "std": 1.0, "n": 3}}}}
+    col = lambda m, sd: {"mean": m, "std": sd, "n": 3}  # noqa: E731  (langpose.ablation's summary format)
+    ablation = {"variants": {"aligned": "(a) aligned"},
+                "summary": {"stage2": {"aligned": {"p1": col(50.0, 1.0), "mask_0.3": col(60.0, 2.0),
+                                                   "mask_0.5": col(None, None)},
+                                       "linear": {"p1": col(48.0, 0.1), "mask_0.3": col(330.0, 2.0)}}}}
     curves = eval_plots.curves_from_ablation(ablation)
-    assert curves == {"(a) LangPose, with alignment": {0.0: (50.0, 1.0), 0.3: (60.0, 2.0)}}
-    with pytest.raises(ValueError, match="no mask_curve"):
-        eval_plots.curves_from_ablation({"summary": {"mlp": {}}})
+    assert curves == {"(a) aligned": {0.0: (50.0, 1.0), 0.3: (60.0, 2.0)}, "linear": {0.0: (48.0, 0.1), 0.3: (330.0, 2.0)}}
+    with pytest.raises(ValueError, match="no stage1 masking numbers"):
+        eval_plots.curves_from_ablation(ablation, stage="stage1")
     figs = [eval_plots.plot_robustness_curves({"oracle": curve, **curves}),
             eval_plots.plot_per_joint({"a": res["per_joint"], "b": res["per_joint"]}),
             eval_plots.plot_per_action(res["per_action"]),

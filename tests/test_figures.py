@@ -35,11 +35,13 @@ def _cfg(tmp_path, checkpoints, out="fig", **kw):
 
     abl = tmp_path / "ablation.json"
     col = lambda m, sd: {"mean": m, "std": sd, "n": 3}  # noqa: E731  (langpose.ablation's summary format)
-    abl.write_text(json.dumps({"config": {"seeds": [0, 1, 2]}, "summary": {
-        "aligned": {"synthetic.p1": col(41.5, 1.0), "parts.p1_hidden": col(80.0, 2.0),
-                    "mask_curve.0.3": col(50.0, 1.0), "mask_curve.0.0": col(41.5, 1.0)},
-        "no_align": {"synthetic.p1": col(44.0, None), "parts.p1_hidden": col(90.0, None),
-                     "mask_curve.0.3": col(55.0, None), "mask_curve.0.0": col(44.0, None)}}}))
+    stage = {"aligned": {"p1": col(41.5, 1.0), "hidden_left_arm": col(80.0, 2.0), "mask_0.3": col(50.0, 1.0),
+                         "top1": col(30.0, 5.0)},
+             "no_labels": {"p1": col(44.0, None), "hidden_left_arm": col(90.0, None), "mask_0.3": col(55.0, None),
+                           "top1": col(None, None)},
+             "linear": {"p1": col(48.0, 0.1), "hidden_left_arm": col(600.0, 9.0)}}
+    abl.write_text(json.dumps({"config": {"seeds": [0, 1, 2]}, "summary": {"stage1": stage, "stage2": stage},
+                               "variants": {"aligned": "(a) aligned", "no_labels": "(d) no labels"}}))
     return FiguresConfig(quick=True, seed=0, out=str(tmp_path / out), run_dir=str(tmp_path / "run"),
                          checkpoint=checkpoints[0], baseline_checkpoint=checkpoints[1], ablation=str(abl),
                          max_views=2, crop_frames=54, **kw)
@@ -72,8 +74,9 @@ def test_generate_writes_every_figure_with_sidecars(generated, checkpoints):
         assert 'src="plotly.min.js"' in text and "https://cdn" not in text
     abl = json.loads((out / "ablation.json").read_text())["data"]
     assert abl["seeds"] == [0, 1, 2]
-    assert abl["rows"]["(b) same model, λ_align = 0"] == {"clean P1": [44.0, None], "P1 of hidden parts": [90.0, None]}
-    assert abl["rows"]["(a) LangPose, with alignment"]["clean P1"] == [41.5, 1.0]
+    assert abl["rows"]["(d) no labels"] == {"clean P1": [44.0, None], "hidden L arm": [90.0, None],
+                                            "30 % masked": [55.0, None]}
+    assert abl["rows"]["(a) aligned"]["clean P1"] == [41.5, 1.0] and abl["rows"]["linear"]["hidden L arm"] == [600.0, 9.0]
     rob = json.loads((out / "robustness.json").read_text())["data"]["results"]
     conds = rob["aligned (LangPose)"]["conditions"]
     assert {"clean", "part_left_arm", "part_lower_body"} <= set(conds)

@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from langpose.config import ConfigError, from_dict, to_dict
-from langpose.text import ENCODER_NAMES, TextEncoderConfig
+from langpose.text import ENCODER_NAMES, ONEHOT, TextEncoderConfig
 
 
 @dataclass
@@ -72,8 +72,9 @@ class ModelConfig:
             raise ConfigError(f"ModelConfig.dim={self.dim} is not divisible by heads={self.heads}")
         if self.in_channels < 2:
             raise ConfigError(f"ModelConfig.in_channels: expected >= 2 (x, y[, confidence]), got {self.in_channels}")
-        if self.text.name not in ENCODER_NAMES:
-            raise ConfigError(f"ModelConfig.text.name: expected one of {', '.join(ENCODER_NAMES)}, got {self.text.name!r}")
+        if self.text.name not in ENCODER_NAMES + (ONEHOT,):
+            raise ConfigError(f"ModelConfig.text.name: expected one of {', '.join(ENCODER_NAMES + (ONEHOT,))}, "
+                              f"got {self.text.name!r}")
 
     @property
     def text_encoder(self) -> str:

@@ -226,6 +226,8 @@ class LangPoseModel(nn.Module):
         if texts == list(self.vocab) and self.vocab_emb.shape[0] == len(texts):
             return self.vocab_emb.detach().float().cpu().clone()
         t = self.cfg.text
+        if t.name == text_encoders.ONEHOT:
+            return self._onehot_labels(texts)
         if t.name == "auto":  # CLIP when its weights are found, else MiniLM
             t.name = text_encoders.get_encoder(t).name
         emb = text_encoders.encode(texts, encoder=t.name, template=t.template, cache_dir=t.cache_dir,
@@ -235,6 +237,21 @@ class LangPoseModel(nn.Module):
                              f"the model's embed_dim is {self.cfg.embed_dim}; set model.embed_dim={emb.shape[1]} "
                              "or model.text to the encoder the model was trained with")
         return emb
+
+    def _onehot_labels(self, texts: list[str]) -> torch.Tensor:
+        """(V, embed_dim) unit vectors e_0..e_{V-1}: labels as indices, no language.
+
+        With ``TextProjection`` on top, label v's class vector is column v of a learned
+        linear map: a (weight-normalised) linear classification head over the vocabulary.
+        """
+        if len(self.vocab):
+            raise ValueError(f"embed_labels: this model was trained with one-hot labels (model.text.name="
+                             f"'onehot'), which carry no language; it scores only its own {len(self.vocab)} "
+                             f"labels, not {texts[:2]}...")
+        if len(texts) > self.cfg.embed_dim:
+            raise ValueError(f"embed_labels: {len(texts)} one-hot labels need model.embed_dim >= {len(texts)}, "
+                             f"got {self.cfg.embed_dim}")
+        return torch.eye(len(texts), self.cfg.embed_dim)  # (V, embed_dim)
 
     def encode_labels(self, texts: Sequence[str] | str) -> torch.Tensor:
         """Label texts -> (V, embed_dim) in the aligned space: ``encode_text(embed_labels(texts))``."""

@@ -35,19 +35,18 @@ def mask_curve_from_robustness(rob: Mapping, clean_p1: float | None = None) -> d
     return dict(sorted(curve.items()))
 
 
-def curves_from_ablation(result: Mapping, labels: Mapping[str, str] | None = None) -> dict:
-    """{model label: {ratio: (mean, std)}} of the ``mask_curve`` entries of an ablation summary."""
-    from langpose.ablation import VARIANT_LABELS
-
-    labels = dict(VARIANT_LABELS, **(labels or {}))
+def curves_from_ablation(result: Mapping, stage: str = "stage2") -> dict:
+    """{variant label: {ratio: (mean, std)}}: P1 against the joint-masking ratio (0, 0.3, 0.5)
+    from one stage of the alignment study's summary (``langpose.ablation``)."""
+    labels = result.get("variants") or {}
     out = {}
-    for variant, cols in result.get("summary", {}).items():
-        pts = {float(k.split(".", 1)[1]): (v["mean"], v["std"]) for k, v in cols.items()
-               if k.startswith("mask_curve.") and v.get("mean") is not None}
-        if pts:
-            out[labels.get(variant, variant)] = dict(sorted(pts.items()))
+    for variant, cols in ((result.get("summary") or {}).get(stage) or {}).items():
+        pts = {r: (cols[k]["mean"], cols[k].get("std")) for r, k in ((0.0, "p1"), (0.3, "mask_0.3"), (0.5, "mask_0.5"))
+               if (cols.get(k) or {}).get("mean") is not None}
+        if len(pts) > 1:
+            out[labels.get(variant, variant)] = pts
     if not out:
-        raise ValueError("curves_from_ablation: the result has no mask_curve summary")
+        raise ValueError(f"curves_from_ablation: the result has no {stage} masking numbers")
     return out
 
 
