@@ -234,6 +234,20 @@ def _freeze_motion_branch(model) -> None:
         model.logit_scale.requires_grad_(False)
 
 
+def _param_groups(model, optim: OptimConfig) -> list[dict]:
+    """AdamW parameter groups: the linear skip path at ``optim.skip_lr_scale`` x the LR (left out
+    when 0: frozen at its closed-form fit), everything else trainable at 1 x."""
+    skip = getattr(model, "skip", None)
+    skip_ids = {id(p) for p in skip.parameters()} if skip is not None and optim.skip_lr_scale != 1 else set()
+    main = [p for p in model.parameters() if p.requires_grad and id(p) not in skip_ids]
+    groups = [{"params": main, "lr_scale": 1.0}]
+    if skip_ids and optim.skip_lr_scale > 0:
+        groups.append({"params": [p for p in skip.parameters() if p.requires_grad], "lr_scale": optim.skip_lr_scale})
+    elif skip_ids:
+        skip.requires_grad_(False)
+    return groups
+
+
 @torch.no_grad()
 def warm_start_skip(model, dataset, windows: int = 2000, seed: int = 0) -> None:
     """Fit the model's linear skip path in closed form on up to ``windows`` training windows.
@@ -459,8 +473,7 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_ep
     # ---- model, optimiser, state
     model, vocab, text_emb = _build_model(cfg, stage, train_full, init_payload, init_checkpoint)
     model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    optimizer = torch.optim.AdamW(_param_groups(model, cfg.optim), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     amp_dtype = _amp_dtype(cfg.optim, device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     start_epoch, history, best = 0, [], math.inf
@@ -536,7 +549,7 @@ def _run_epoch(net, loader, cfg, optimizer, scaler, text_emb, amp_dtype, epoch, 
             if step >= steps_per_epoch:
                 break
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(cfg.optim, epoch, step, steps_per_epoch)
+                group["lr"] = lr_at(cfg.optim, epoch, step, steps_per_epoch) * group.get("lr_scale", 1.0)
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
             try:
                 losses = train_step(net, batch, cfg, optimizer, scaler if scaler.is_enabled() else None,

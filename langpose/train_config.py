@@ -73,6 +73,8 @@ class OptimConfig:
         warmup_steps: linear warm-up from ~0 to ``lr`` over the first steps (0: none).
         epochs: number of epochs. max_steps: cap on optimisation steps per epoch (0: no cap).
         grad_clip: max global gradient norm (0: off).
+        skip_lr_scale: learning-rate multiplier of the closed-form-initialised linear skip path
+            (``model.linear_skip``; 0 keeps it frozen at its closed-form fit, 1 trains it like the rest).
         amp: "auto" (bf16 on a CUDA device that supports it, else off), "bf16", "fp16" or "none".
             Ignored on the CPU.
     """
@@ -86,6 +88,7 @@ class OptimConfig:
     epochs: int = 10
     max_steps: int = 0
     grad_clip: float = 1.0
+    skip_lr_scale: float = 1.0
     amp: str = "auto"
 
 
@@ -117,6 +120,8 @@ class TrainConfig:
             raise ConfigError(f"optim.schedule: expected 'exp' or 'cosine', got {self.optim.schedule!r}")
         if self.optim.amp not in ("auto", "bf16", "fp16", "none"):
             raise ConfigError(f"optim.amp: expected 'auto', 'bf16', 'fp16' or 'none', got {self.optim.amp!r}")
+        if not self.optim.skip_lr_scale >= 0:
+            raise ConfigError(f"optim.skip_lr_scale: expected a multiplier >= 0, got {self.optim.skip_lr_scale!r}")
         for name in ("epochs", "batch_size", "window"):
             obj = self.optim if name == "epochs" else self.data
             value = getattr(obj, name)

@@ -95,3 +95,28 @@ def test_zero_init_head_starts_the_model_as_its_skip_path():
     with torch.no_grad():
         assert torch.allclose(model.lift(x), model.skip(model.features(x)), atol=1e-6)
     assert not build_model(model_config("tiny")).cfg.zero_init_head  # off by default: the shipped recipe
+
+
+def test_skip_lr_scale_groups_and_freezes_the_skip_path():
+    from langpose.config import ConfigError
+    from langpose.train import _param_groups
+    from langpose.train_config import OptimConfig, train_config
+
+    model = build_model(model_config("tiny"))
+    n_skip = sum(1 for _ in model.skip.parameters())
+    n_all = sum(1 for p in model.parameters() if p.requires_grad)
+    assert [len(g["params"]) for g in _param_groups(model, OptimConfig())] == [n_all]  # 1 x: one group
+    groups = _param_groups(model, OptimConfig(skip_lr_scale=0.1))
+    assert [(len(g["params"]), g["lr_scale"]) for g in groups] == [(n_all - n_skip, 1.0), (n_skip, 0.1)]
+    frozen = _param_groups(model, OptimConfig(skip_lr_scale=0.0))
+    assert len(frozen) == 1 and not any(p.requires_grad for p in model.skip.parameters())
+    # one real step: the frozen skip path keeps its closed-form weights, the rest moves
+    opt = torch.optim.AdamW(frozen, lr=1e-2)
+    before = [p.detach().clone() for p in model.skip.parameters()]
+    head = model.pose_head.out.weight.detach().clone()
+    model(torch.rand(2, 27, 17, 3))["pose"].sum().backward()
+    opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(before, model.skip.parameters()))
+    assert not torch.equal(head, model.pose_head.out.weight)
+    with pytest.raises(ConfigError, match="skip_lr_scale"):
+        train_config("tiny", ["optim.skip_lr_scale=-1"])
