@@ -73,6 +73,12 @@ def test_visualization_3d(run_dir, tmp_path):
     assert res["hidden_joints"] == [11, 12, 13] and min(res["shift_mm"].values()) > 0
     assert res["hidden_mpjpe_mm"]["occluded"] > 0 and res["mpjpe_mm"]["clean"] > 0
     assert (run_dir / "occlusion_3d.html").exists() and (run_dir / "occlusion_panel.png").exists()
+    from importlib.util import find_spec
+
+    if find_spec("Pose2Sim") is not None:  # the Pose2Sim section: 4 cameras lifted, their disagreement
+        mv = json.loads((run_dir / "multiview_demo.json").read_text())
+        assert set(mv["per_camera"]) == {f"cam_0{c}" for c in range(1, 5)} and mv["frames"] == 83
+        assert 0 < mv["mpjpe_rescaled"] < mv["mpjpe"] and mv["reference_height_m"] > 1
 
 
 @pytest.mark.slow

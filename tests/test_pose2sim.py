@@ -314,3 +314,113 @@ def test_real_demo_session():
 
     res = multiview_consistency(Constant(), views)
     assert np.isfinite(res["mpjpe"]) and res["mpjpe"] > 0
+
+
+# ---------------------------------------------------------------------------- langpose.multiview
+def test_multiview_demo_consistency_of_a_perfect_lifter(scene):
+    from langpose import multiview as MV
+
+    world, cams, trial, calib = scene
+    views = P.load_session(trial, calib)
+    # the limbs' keypoints are projections of the world joints without distortion: triangulated exactly
+    # (pelvis, spine, thorax and head are built from COCO points, so they only approximate the world joints)
+    limbs = [H36M.index(n) for n in ("right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+                                     "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow",
+                                     "right_wrist")]
+    X = MV.triangulate(views)
+    np.testing.assert_allclose(X[:, limbs], world[:, limbs], atol=1e-6)
+    res = MV.demo_consistency(CameraOracle(views, world), views, window=9)
+    assert res["mpjpe"] < 1e-3 and res["mpjpe_rescaled"] < 1e-3 and res["window"] == 9
+    assert res["names"] == [v.camera for v in views] and len(res["world"]) == 4
+    rel = world - world[:, :1]
+    for w in res["world"]:
+        np.testing.assert_allclose(w, rel, atol=1e-6)
+    np.testing.assert_allclose(res["reference_world"], X - X[:, :1], atol=1e-12)
+    assert abs(res["height_m"] - MV.vertical_extent(rel)) < 1e-6  # float32 predictions
+    assert abs(res["reference_height_m"] - MV.vertical_extent(X)) < 1e-9
+    assert abs(res["height_m"] - res["reference_height_m"]) < 0.15  # the head is approximated from the face
+
+
+def test_multiview_a_scale_error_is_measured_and_removed_by_rescaling(scene):
+    from langpose import multiview as MV
+
+    world, cams, trial, calib = scene
+    views = P.load_session(trial, calib)
+
+    class Twice(CameraOracle):  # sees everybody twice as large
+        def lift(self, x):
+            return super().lift(x) * 2
+
+    bias = np.zeros((17, 3))
+    bias[H36M.index("head"), 0] = 0.017  # camera 0 puts the head 17 mm off (as test_known_disagreement)
+    off = MV.demo_consistency(CameraOracle(views, world, bias=bias), views, window=30)
+    big = MV.demo_consistency(Twice(views, world, bias=bias), views, window=30)
+    assert abs(off["mpjpe"] - 0.5) < 1e-3 and abs(big["mpjpe"] - 1.0) < 1e-3  # the scale error doubles it
+    assert abs(big["height_m"] - 2 * off["height_m"]) < 1e-3 and big["reference_height_m"] == off["reference_height_m"]
+    # at the triangulated person's scale both lifters are the same lifter
+    assert 0 < off["mpjpe_rescaled"] < 1.0 and abs(big["mpjpe_rescaled"] - off["mpjpe_rescaled"]) < 1e-9
+
+
+def test_multiview_world_poses_and_errors(scene):
+    from langpose import multiview as MV
+
+    world, cams, trial, calib = scene
+    views = P.load_session(trial, calib)
+    cam_rel = [(world - world[:, :1]) @ np.asarray(v.meta["R"]) for v in views]
+    for w in MV.world_poses(cam_rel, [v.meta["R"] for v in views]):
+        np.testing.assert_allclose(w, world - world[:, :1], atol=1e-9)
+    with pytest.raises(ValueError, match="2 poses but 1 rotations"):
+        MV.world_poses(cam_rel[:2], [views[0].meta["R"]])
+    with pytest.raises(ValueError, match="need >= 2 views"):
+        MV.triangulate(views[:1])
+    kp = [v.keypoints2d.copy() for v in views]
+    for k in kp[1:]:
+        k[3, 5, 2] = 0.0  # joint 5 of frame 3 seen by camera 0 only
+    from dataclasses import replace
+    masked = [replace(v, keypoints2d=k) for v, k in zip(views, kp)]
+    X = MV.triangulate(masked)
+    assert np.isnan(X[3, 5]).all() and np.isfinite(X[3, 6]).all()
+
+
+def test_multiview_table_and_files(tmp_path):
+    from langpose import multiview as MV
+
+    row = {"trial": "balancing", "cameras": 4, "frames": 83, "window": 27, "mpjpe": 357.25,
+           "per_camera": {"cam_01": 350.0, "cam_02": 360.0}, "mpjpe_rescaled": 202.0, "height_m": 2.72,
+           "reference_height_m": 1.45}
+    text = MV.consistency_markdown({"tiny": row, "small": dict(row, window=81, mpjpe=300.0)}, command="CMD --x")
+    assert "| tiny | 27 | 357.2 | 350.0 | 360.0 | 202.0 | 2.72 | 1.45 |" in text
+    assert "| small | 81 | 300.0 |" in text and "`CMD --x`" in text and "balancing trial" in text
+    paths = MV.write_consistency({"tiny": row}, tmp_path / "out", command="CMD")
+    assert json.loads(paths["json"].read_text()) == {"command": "CMD", "models": {"tiny": row}}
+    assert paths["markdown"].read_text().startswith("# Multi-view consistency on the Pose2Sim demo")
+
+
+@pytest.mark.skipif(not _demo(), reason="pose2sim not installed")
+def test_multiview_cli_on_the_real_demo(tmp_path, capsys):
+    import langpose
+    from langpose import multiview as MV
+
+    if "tiny" not in langpose.pretrained():
+        pytest.skip("no shipped tiny model")
+    assert MV.main(["--models", "tiny", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "pose2sim_consistency.json").read_text())
+    r = res["models"]["tiny"]
+    assert res["command"] == f"{MV.COMMAND} --models tiny --out {tmp_path}"
+    assert r["cameras"] == 4 and r["frames"] == 83 and r["window"] == 27 and set(r["per_camera"]) == {
+        f"cam_0{c}" for c in range(1, 5)}
+    assert 0 < r["mpjpe_rescaled"] < r["mpjpe"] < 1000 and 1.2 < r["reference_height_m"] < 1.9
+    assert "| tiny | 27 |" in (tmp_path / "pose2sim_consistency.md").read_text()
+    assert "| tiny | 27 |" in capsys.readouterr().out
+
+
+def test_multiview_without_pose2sim_says_so(monkeypatch):
+    from langpose import multiview as MV
+
+    def missing():
+        raise FileNotFoundError("Pose2Sim's demo session not found: `pip install --no-deps pose2sim==0.7.2`")
+
+    monkeypatch.setattr(P, "demo_session_dir", missing)
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps pose2sim"):  # notebook 05 prints it and skips
+        MV.demo_consistency(torch.nn.Identity())
+    assert MV.main(["--models", "tiny", "--out", "/nonexistent/never-written"]) == 2

@@ -135,3 +135,24 @@ def test_embedding_maps_figure():
     pf = embedding.embedding_map_plotly(coords[("aligned", "pca")], np.arange(12) % 3, ["a", "b", "c"])
     assert [t.name for t in pf.data] == ["a", "b", "c"]
     plt.close("all")
+
+
+def test_multiview_figure_overlays_one_colour_per_camera_and_a_reference():
+    views = [_pose(6, seed=s) for s in range(4)]
+    ref = _pose(6, seed=9)
+    ref[2, 5] = np.nan  # a joint no two cameras saw
+    fig = plotly3d.multiview_figure(views, ["cam_01", "cam_02", "cam_03", "cam_04"], t=2, reference=ref,
+                                    reference_name="triangulated")
+    assert len(fig.data) == 5 * 4  # four traces per skeleton, cameras first
+    bones = [fig.data[4 * i] for i in range(5)]
+    assert [b.name for b in bones] == ["cam_01", "cam_02", "cam_03", "cam_04", "triangulated"]
+    assert len({b.line.color for b in bones}) == 5 and bones[-1].line.color == plotly3d.REFERENCE_COLOR
+    # world frame: drawn as is, frame t
+    np.testing.assert_allclose([v for v in fig.data[1].x if v is not None], views[0][2, :, 0])
+    assert fig.layout.scene.aspectmode == "cube" and np.isfinite(fig.layout.scene.zaxis.range).all()
+    single = plotly3d.multiview_figure([views[0][0], views[1][0]])  # (J, 3) per camera, default names
+    assert [single.data[0].name, single.data[4].name] == ["view 0", "view 1"]
+    with pytest.raises(ValueError, match=r"t: frame 6 outside 0..5"):
+        plotly3d.multiview_figure(views, t=6)
+    with pytest.raises(ValueError, match="2 names for 4 poses"):
+        plotly3d.multiview_figure(views, ["a", "b"])

@@ -11,6 +11,10 @@ Occluded joints (``visible`` False) of the prediction are drawn as red crosses
 and the bones leading to them as red dashed lines, so a reader sees at once
 which joints the model had to guess.
 
+``multiview_figure`` overlays several predictions of one moment (one per camera,
+one colour each), e.g. the Pose2Sim demo's four lifts in one world frame
+(``langpose.multiview``).
+
 ``save_html`` writes a standalone page with plotly.js inlined (no CDN, no
 network); ``plotly_js="directory"`` writes one shared ``plotly.min.js`` beside
 the page instead, which keeps a folder of many figures small.
@@ -222,6 +226,62 @@ def animate_poses(gt=None, pred=None, visible=None, skeleton: Skeleton = H36M, f
                       margin=dict(l=0, r=0, t=40 if title else 10, b=0), legend=dict(x=0.01, y=0.99),
                       sliders=[slider],
                       updatemenus=[dict(type="buttons", buttons=buttons, x=0.05, y=0.05, xanchor="left")])
+    return fig
+
+
+VIEW_COLORS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+"""One colour per camera in ``multiview_figure`` (cycled beyond six)."""
+REFERENCE_COLOR = "#7f7f7f"
+"""The optional reference skeleton of ``multiview_figure`` (grey)."""
+
+
+def multiview_figure(poses, names=None, t: int = 0, reference=None, reference_name: str = "reference",
+                     skeleton: Skeleton = H36M, frame: str = "world", title: str = "", height: int = 520):
+    """Several predictions of one moment overlaid in one frame, one colour per camera.
+
+    Args:
+        poses: one (J, 3) or (T, J, 3) array per camera, metres, all in the same ``frame``
+            (e.g. ``langpose.multiview.world_poses``: world axes, z up, pelvis at 0).
+        names: a legend name per camera (default ``view 0``, ``view 1``, ...).
+        t: the frame drawn, for clips.
+        reference: optional (J, 3) or (T, J, 3) pose drawn in grey (e.g. a triangulation);
+            NaN joints are left out.
+    Returns a ``go.Figure`` with four traces per skeleton (``skeleton_traces``), cameras first.
+    """
+    import plotly.graph_objects as go
+
+    arrays = [_as_np(p, f"poses[{i}]") for i, p in enumerate(poses)]
+    if not arrays:
+        raise ValueError("multiview_figure: give at least one pose")
+    names = [f"view {i}" for i in range(len(arrays))] if names is None else [str(n) for n in names]
+    if len(names) != len(arrays):
+        raise ValueError(f"multiview_figure: {len(names)} names for {len(arrays)} poses")
+    if reference is not None:
+        reference = _as_np(reference, "reference")
+
+    def at(a, what):
+        if a.ndim == 2:
+            return a
+        if not 0 <= t < len(a):
+            raise ValueError(f"t: frame {t} outside 0..{len(a) - 1} of {what}")
+        return a[t]
+
+    frames = [at(a, n) for a, n in zip(arrays, names)]
+    traces = []
+    for i, (p, n) in enumerate(zip(frames, names)):
+        traces += skeleton_traces(p, skeleton, None, n, VIEW_COLORS[i % len(VIEW_COLORS)], frame)
+    shown = list(frames)
+    if reference is not None:
+        ref = at(reference, reference_name)
+        if ref.shape != frames[0].shape:
+            raise ValueError(f"reference: expected {frames[0].shape} per frame like the poses, got {ref.shape}")
+        seen = np.isfinite(ref).all(axis=-1)
+        traces += skeleton_traces(np.where(seen[:, None], ref, np.nan), skeleton, None, reference_name,
+                                  REFERENCE_COLOR, frame)
+        shown.append(ref)
+    fig = go.Figure(data=traces)
+    fig.update_layout(title=title, scene=_scene(to_display(np.stack(shown), frame)), height=height,
+                      margin=dict(l=0, r=0, t=40 if title else 10, b=0), legend=dict(x=0.01, y=0.99))
     return fig
 
 
