@@ -4,7 +4,10 @@ Each ``notebooks/NN_*.ipynb`` is executed with papermill, in order, into
 ``<run_dir>/notebooks/`` (the executed copies keep their outputs; the committed
 notebooks stay clean). All notebooks share one run directory, so 02 pretrains,
 03 fine-tunes the 02 checkpoint, 04 evaluates it, and so on. At the end the run
-times and the evaluation table are printed.
+times and the evaluation tables are printed, then the real-motion table (``real_motion_table``:
+P1/P2/N-MPJPE per source and clip on the DeepMimic validation clips and the assimp and
+holosoma test clips, ``langpose.evaluate.evaluate_real`` without the robustness sweep) of
+the model notebook 04 evaluated, and the shipped models' recorded results.
 
     python -m langpose.demo                 # quick mode (minutes on a laptop CPU)
     python -m langpose.demo --full          # the notebooks' full CPU recipe
@@ -78,10 +81,43 @@ def main(argv=None) -> int:
     for table in tables:
         print(f"\n## {table.relative_to(args.run_dir)}\n")
         print(table.read_text())
+    t1 = time.perf_counter()
+    real = real_motion_table(args.run_dir, seed=args.seed)
+    if real is not None:
+        print(f"\n## eval/real_motion.md ({time.perf_counter() - t1:.0f} s)\n")
+        print(real)
     print("\n## The shipped models (langpose.pretrained(); retrain one with python -m langpose.zoo NAME)\n")
     print(shipped_table())
     print(f"\nExecuted notebooks (with outputs) are in {args.run_dir / 'notebooks'}")
     return 0
+
+
+def real_motion_table(run_dir: Path, seed: int = 0, views: dict | None = None) -> str | None:
+    """The real-motion table of the model notebook 04 evaluated (``run_dir/eval/summary.json``'s checkpoint).
+
+    ``langpose.evaluate.evaluate_real`` with ``robust=False`` (the sweeps would add minutes),
+    windows of the model's frame count, cameras placed by ``seed``; sources whose data is not
+    installed are listed as such. Writes ``run_dir/eval/real_motion.{json,md}`` and returns the
+    markdown, or None when notebook 04 has not run in ``run_dir``. ``views`` replaces the loaded
+    clips (``{source: [View, ...]}``, for tests).
+    """
+    import json
+
+    from langpose.checkpoint import load_model
+    from langpose.evaluate import evaluate_real, real_markdown, write_real_results
+
+    summary = Path(run_dir) / "eval" / "summary.json"
+    if not summary.is_file():
+        return None
+    ckpt = json.loads(summary.read_text()).get("checkpoint")
+    if not ckpt or not Path(ckpt).is_file():
+        return None
+    model = load_model(ckpt)
+    result = evaluate_real(model, views=views, sources=list(views) if views else None, window=model.cfg.max_frames,
+                           seed=seed, robust=False)
+    result["checkpoint"] = str(ckpt)
+    write_real_results(result, Path(run_dir) / "eval", name="real_motion")
+    return real_markdown(result, title=None) + f"\nModel: {ckpt} (notebook 04's); no robustness sweep.\n"
 
 
 def shipped_table() -> str:

@@ -23,3 +23,29 @@ def test_demo_prints_every_shipped_model_with_its_recorded_p1():
     assert listing, "no shipped models"
     for name, entry in listing.items():
         assert f"| {name} | {entry['p1_mm']:.1f} |" in table
+
+
+def test_real_motion_table_of_the_model_notebook_04_evaluated(tmp_path):
+    import json
+
+    import numpy as np
+
+    from fixtures_real import moving_pose
+    from langpose.data.sequence import Sequence
+    from langpose.data.views import make_views
+    from langpose.notebook import shipped_checkpoint
+
+    assert demo.real_motion_table(tmp_path) is None  # notebook 04 has not run there
+    ckpt = shipped_checkpoint("tiny")
+    if not ckpt.is_file():
+        pytest.skip("no shipped tiny model")
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "summary.json").write_text(json.dumps({"checkpoint": str(ckpt), "model": "shipped"}))
+    seq = Sequence("clip_a", "S1", moving_pose(40, seed=1), np.zeros(40, dtype=np.int64), ("walk forward",))
+    views = {"deepmimic": make_views([seq], seed=0)}
+    text = demo.real_motion_table(tmp_path, views=views)
+    assert "| **deepmimic** | val | 1 | 40 |" in text and "| deepmimic / clip_a | val |" in text
+    assert str(ckpt) in text and "Robustness" not in text
+    saved = json.loads((tmp_path / "eval" / "real_motion.json").read_text())
+    assert saved["checkpoint"] == str(ckpt) and saved["sources"]["deepmimic"]["p1"] > 0
+    assert (tmp_path / "eval" / "real_motion.md").read_text().startswith("# Real motion")
