@@ -28,9 +28,15 @@ test: venv
 demo: venv
 	$(PY) -m langpose.demo
 
-# the figures of the shipped tiny aligned / no-alignment pair (langpose/weights, see langpose.zoo)
+# the figures: from the alignment study's fine-tuned (a)/(d) seed-0 pair when the study has run
+# here (python -m langpose.ablation writes runs/ablation/study.json), else from the shipped tiny
+# aligned / no-alignment pair (langpose/weights, see langpose.zoo)
 figures: venv
-	$(PY) -m langpose.figures --out figures --checkpoint langpose/weights/tiny.pt --baseline-checkpoint langpose/weights/tiny-noalign.pt
+	@if [ -f runs/ablation/study.json ]; then \
+	  $(PY) -m langpose.figures --out figures --ablation-runs runs/ablation; \
+	else \
+	  $(PY) -m langpose.figures --out figures --checkpoint langpose/weights/tiny.pt --baseline-checkpoint langpose/weights/tiny-noalign.pt; \
+	fi
 
 bench: venv
 	$(PY) bench/bench_data.py
