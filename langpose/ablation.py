@@ -27,7 +27,8 @@ CLI (the whole study, two runs at a time, resumable: finished runs are reused)::
     OMP_NUM_THREADS=1 python -m langpose.ablation --out results/ablation --runs-dir runs/ablation
 
 writes ``results.json`` (every run, per-seed numbers, the paired statistics, the command,
-config and hardware) and ``table.md`` after every finished run.
+config and hardware) and ``table.md`` after every finished run, and ``RUNS_DIR/study.json``
+(the chosen λ), by which ``langpose.interactive.load_pair`` finds the (a)/(d) pair.
 """
 from __future__ import annotations
 
