@@ -28,12 +28,14 @@ test: venv
 demo: venv
 	$(PY) -m langpose.demo
 
-# the figures: from the alignment study's fine-tuned (a)/(d) seed-0 pair when the study has run
-# here (python -m langpose.ablation writes runs/ablation/study.json), else from the shipped tiny
-# aligned / no-alignment pair (langpose/weights, see langpose.zoo)
+# the figures: from the alignment study's (a)/(d) seed-0 pair when the study has run here
+# (python -m langpose.ablation writes runs/ablation/study.json): after fine-tuning, except the
+# embedding map and the similarity matrix, from the stage-1 models whose embeddings are the aligned
+# ones; else from the shipped tiny aligned / no-alignment pair (langpose/weights, see langpose.zoo)
 figures: venv
 	@if [ -f runs/ablation/study.json ]; then \
-	  $(PY) -m langpose.figures --out figures --ablation-runs runs/ablation; \
+	  $(PY) -m langpose.figures --out figures --ablation-runs runs/ablation && \
+	  $(PY) -m langpose.figures --out figures --ablation-runs runs/ablation --ablation-stage pretrain --only embedding_map similarity; \
 	else \
 	  $(PY) -m langpose.figures --out figures --checkpoint langpose/weights/tiny.pt --baseline-checkpoint langpose/weights/tiny-noalign.pt; \
 	fi

@@ -55,7 +55,8 @@ class FiguresConfig:
     checkpoint: str | None = None            # aligned model; default RUN_DIR/checkpoint.pt
     baseline_checkpoint: str | None = None   # non-aligned model; default RUN_DIR/no_align/checkpoint.pt
     ablation: str = "results/ablation/results.json"
-    ablation_runs: str | None = None          # e.g. "runs/ablation": reuse its aligned/no_align seed-SEED pair
+    ablation_runs: str | None = None          # e.g. "runs/ablation": the study's (a)/(d) seed-SEED pair
+    ablation_stage: str = "finetune"          # ... after this stage ("pretrain": the aligned embeddings)
     data_dir: str | None = None
     window: int = 27
     max_views: int = 0                        # views of the test split used (0: 4 quick / 24 full)
@@ -344,6 +345,7 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
     if need_models:
         say(f"[figures] models: {cfg.checkpoint or cfg.ablation_runs or cfg.run_dir}")
         pair = ia.load_pair(run, quick=cfg.quick, seed=cfg.seed, ablation_runs=cfg.ablation_runs or None,
+                            ablation_stage=cfg.ablation_stage,
                             data_dir=cfg.data_dir, checkpoint=cfg.checkpoint,
                             baseline_checkpoint=cfg.baseline_checkpoint)
         for name, key in (("aligned (LangPose)", "aligned"), ("no text alignment", "no_align")):
@@ -437,9 +439,14 @@ def generate(cfg: FiguresConfig, progress: bool = True) -> dict:
         if hist:
             w.write("training_curves", png=plot_training(hist), data={"runs": {n: str(ckpts[n].parent) for n in hist}})
 
-    manifest = {"figures": w.made, "quick": cfg.quick, "seconds": round(time.time() - t0, 1),
-                "seconds_per_figure": w.seconds,
-                "environment": env, "checkpoints": {n: str(p) for n, p in ckpts.items()}}
+    # a run with ``only`` updates the manifest of the figures it made and keeps the others' entries
+    old = json.loads((out / "manifest.json").read_text()) if cfg.only and (out / "manifest.json").is_file() else {}
+    used = {n: str(p) for n, p in ckpts.items()}
+    manifest = {"figures": {**old.get("figures", {}), **w.made}, "quick": cfg.quick,
+                "seconds": round(time.time() - t0, 1), "seconds_per_figure": {**old.get("seconds_per_figure", {}), **w.seconds},
+                "environment": env, "checkpoints": used,
+                "checkpoints_by_figure": {**old.get("checkpoints_by_figure", {}),
+                                          **{f: used for f in w.made if f in need_models}}}
     _write_json(out / "manifest.json", manifest)
     say(f"[figures] wrote {sum(len(v) for v in w.made.values())} files to {out} in {manifest['seconds']} s")
     return manifest
@@ -456,12 +463,15 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-checkpoint", default=None, help="non-aligned model checkpoint")
     ap.add_argument("--ablation", default="results/ablation/results.json")
     ap.add_argument("--ablation-runs", default=None, help="reuse langpose.ablation's checkpoints from this folder")
+    ap.add_argument("--ablation-stage", default="finetune", choices=["pretrain", "finetune"],
+                    help="with --ablation-runs: the checkpoints after this stage")
     ap.add_argument("--only", nargs="*", default=[], choices=FIGURES, help="a subset of the figures")
     a = ap.parse_args(argv)
     run_dir = a.run_dir or ("runs/figures-quick" if a.quick else "runs/figures")
     out = a.out or (str(Path(run_dir) / "figures") if a.quick else "figures")
     cfg = FiguresConfig(quick=a.quick, seed=a.seed, out=out, run_dir=run_dir, checkpoint=a.checkpoint,
                         baseline_checkpoint=a.baseline_checkpoint, ablation=a.ablation, ablation_runs=a.ablation_runs,
+                        ablation_stage=a.ablation_stage,
                         only=tuple(a.only))
     generate(cfg)
     return 0

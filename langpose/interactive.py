@@ -241,25 +241,29 @@ def load_or_train(run_dir, quick: bool = True, seed: int = 0, align: bool = True
 
 
 def load_pair(run_dir, quick: bool = True, seed: int = 0, ablation_runs=None, device: str = "auto",
-              data_dir=None, checkpoint=None, baseline_checkpoint=None) -> dict:
+              data_dir=None, checkpoint=None, baseline_checkpoint=None, ablation_stage: str = "finetune") -> dict:
     """The aligned model and the one trained without text alignment, as a matched pair.
 
     Order of preference: explicit ``checkpoint`` / ``baseline_checkpoint``; else, when
     ``ablation_runs`` is given and holds BOTH fine-tuned checkpoints of seed ``seed`` of the
-    alignment study (``langpose.ablation``: (a) at the λ recorded in ``study.json``, and (d)),
-    those; else ``run_dir/checkpoint.pt`` and
+    alignment study (``langpose.ablation``: (a) at the λ recorded in ``study.json``, and (d);
+    ``ablation_stage`` "finetune", or "pretrain" for the stage-1 models, whose motion embeddings
+    are the aligned ones: stage 2 moves the backbone under a frozen motion head), those; else
+    ``run_dir/checkpoint.pt`` and
     ``run_dir/no_align/checkpoint.pt``, trained tiny where missing (``load_or_train``).
     Returns ``{"aligned": model, "no_align": model, "checkpoints": {name: path}, "source": str}``.
     """
     run_dir = Path(run_dir)
     if (checkpoint is None) != (baseline_checkpoint is None):
         raise ValueError("load_pair: give both checkpoint and baseline_checkpoint, or neither")
+    if ablation_stage not in ("pretrain", "finetune"):
+        raise ValueError(f"load_pair: ablation_stage must be 'pretrain' or 'finetune', got {ablation_stage!r}")
     if checkpoint is None and ablation_runs is not None:
         study = Path(ablation_runs) / "study.json"
         if study.is_file():
             lam = json.loads(study.read_text())["lam"]
-            a = Path(ablation_runs) / f"aligned_lam{lam:g}_seed{seed}" / "finetune" / "checkpoint.pt"
-            b = Path(ablation_runs) / f"no_labels_seed{seed}" / "finetune" / "checkpoint.pt"
+            a = Path(ablation_runs) / f"aligned_lam{lam:g}_seed{seed}" / ablation_stage / "checkpoint.pt"
+            b = Path(ablation_runs) / f"no_labels_seed{seed}" / ablation_stage / "checkpoint.pt"
             if a.is_file() and b.is_file():
                 checkpoint, baseline_checkpoint = a, b
     if checkpoint is not None:

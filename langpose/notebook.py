@@ -191,12 +191,13 @@ def notebook_model(run_dir, *, use_shipped: bool = True, shipped: str = "auto", 
 
 
 def model_pair(run_dir, *, use_shipped: bool = True, shipped: str = "auto", quick: bool = False, seed: int = 0,
-               ablation_runs=None, device: str = "auto", data_dir=None, quiet: bool = False) -> dict:
+               ablation_runs=None, ablation_stage: str = "finetune", device: str = "auto", data_dir=None,
+               quiet: bool = False) -> dict:
     """The aligned model and the one trained without text alignment, as a matched pair.
 
     With ``use_shipped`` the shipped pair (``NAME`` and ``NAME-noalign``, :func:`shipped_name`)
     when both are installed; otherwise ``langpose.interactive.load_pair`` (the ablation's pair
-    in ``ablation_runs`` when both exist, else ``run_dir`` and ``run_dir/no_align``, trained
+    in ``ablation_runs`` after ``ablation_stage`` when both exist, else ``run_dir`` and ``run_dir/no_align``, trained
     tiny where missing). Returns ``{"aligned", "no_align", "checkpoints", "source"}`` and
     prints the source.
     """
@@ -216,7 +217,8 @@ def model_pair(run_dir, *, use_shipped: bool = True, shipped: str = "auto", quic
         missing = [n for k, n in names.items() if loaded[k][0] is None]
         note = f"no shipped model {', '.join(map(repr, missing))} in this installation; "
     abl = resolve_run_dir(ablation_runs, create=False, quiet=True) if ablation_runs else None
-    pair = ia.load_pair(run_dir, quick=quick, seed=seed, ablation_runs=abl, device=device, data_dir=data_dir)
+    pair = ia.load_pair(run_dir, quick=quick, seed=seed, ablation_runs=abl, device=device, data_dir=data_dir,
+                        ablation_stage=ablation_stage)
     say(f"{note}models: {pair['source']}: {pair['checkpoints']['aligned']} and {pair['checkpoints']['no_align']}"
         f"\n  retrain: delete them or choose another run_dir; use_shipped = True loads the shipped pair")
     return pair

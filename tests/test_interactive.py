@@ -168,13 +168,18 @@ def test_load_pair_prefers_a_complete_ablation_pair(tmp_path):
 
     cfg = train_config("tiny")
     for name in ("aligned_lam0.3_seed3", "aligned_lam1_seed3", "no_labels_seed3"):
-        checkpoint.save(tmp_path / "abl" / name / "finetune" / "checkpoint.pt", LangPoseModel(cfg.model), cfg,
-                        ["a", "b"])
+        for stage in ("pretrain", "finetune"):
+            checkpoint.save(tmp_path / "abl" / name / stage / "checkpoint.pt", LangPoseModel(cfg.model), cfg,
+                            ["a", "b"])
     (tmp_path / "abl" / "study.json").write_text('{"lam": 0.3}')  # the λ the study chose
     pair = ia.load_pair(tmp_path / "run", seed=3, ablation_runs=tmp_path / "abl")
     assert pair["checkpoints"]["aligned"].endswith("aligned_lam0.3_seed3/finetune/checkpoint.pt")
     assert pair["checkpoints"]["no_align"].endswith("no_labels_seed3/finetune/checkpoint.pt")
     assert pair["source"].startswith("ablation runs") and pair["aligned"].vocab == ["a", "b"]
     assert not (tmp_path / "run").exists()  # nothing trained
+    stage1 = ia.load_pair(tmp_path / "run", seed=3, ablation_runs=tmp_path / "abl", ablation_stage="pretrain")
+    assert stage1["checkpoints"]["aligned"].endswith("aligned_lam0.3_seed3/pretrain/checkpoint.pt")
+    with pytest.raises(ValueError, match="ablation_stage must be 'pretrain' or 'finetune'"):
+        ia.load_pair(tmp_path / "run", seed=3, ablation_runs=tmp_path / "abl", ablation_stage="stage1")
     with pytest.raises(ValueError, match="give both checkpoint and baseline_checkpoint"):
         ia.load_pair(tmp_path / "run", checkpoint=pair["checkpoints"]["aligned"])
