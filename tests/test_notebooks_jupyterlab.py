@@ -398,7 +398,8 @@ def test_quickstart_error_with_the_shipped_model(lab_session):
 def test_an_action_query_finds_that_action_with_the_shipped_models(lab_session):
     s = lab_session
     if not _shipped(s["06"]["text"]):
-        pytest.skip("no shipped model pair in this installation: notebook 06 ran on models trained on the spot")
+        pytest.skip("notebook 06 did not run on the shipped pair (it found the alignment study's runs, "
+                    "or trained a pair on the spot)")
     hits = s["06"]["interaction"]["after"]["hits"][0]
     labels = re.findall(r"\(label: ([^)]*)\)", hits)
     assert len(labels) == 3 and "squat" in labels, f"'{QUERY}' top 3: {labels}"
