@@ -114,24 +114,10 @@ def run_linear(args, views) -> dict:
     batch = torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
     lifter = LinearLifter().fit(batch["x2d"], batch["y3d"])
     seconds = clock.seconds()
-    p1 = score(lifter_model(lifter), views, cfg.data.window)
+    p1 = score(lifter, views, cfg.data.window)
     print(f"{args.name}: {seconds:7.1f} s  closed form  P1 {p1:6.1f} mm", flush=True)
     return {"config": {"baseline": "linear", "windows": len(ds)},
             "curve": [(0.0, 0, None, 0.0), (round(seconds, 1), 0, round(p1, 2), round(clock.cpu_seconds(), 1))]}
-
-
-def lifter_model(lifter):
-    """The ``lift`` interface around a ``LinearLifter`` (x, y, confidence input)."""
-
-    class _Lift(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lifter = lifter
-
-        def lift(self, x2d):
-            return self.lifter(x2d)
-
-    return _Lift()
 
 
 def time_to(curve, threshold: float, cpu: bool = False):

@@ -195,16 +195,7 @@ def _linear_run(cfg: AblationConfig, seed: int) -> dict:
     batch = torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
     lifter = LinearLifter().fit(batch["x2d"], batch["y3d"])
     seconds = time.time() - t
-
-    class _Lift(torch.nn.Module):  # the ``lift`` interface ``evaluate`` expects
-        def __init__(self):
-            super().__init__()
-            self.lifter = lifter
-
-        def lift(self, x2d):
-            return self.lifter(x2d)
-
-    metrics = measure(_Lift(), cfg)
+    metrics = measure(lifter, cfg)
     return {"train_seconds": round(seconds, 1), "stage1": metrics, "stage2": metrics, "val_p1": None}
 
 
@@ -384,9 +375,8 @@ def run_study(cfg: AblationConfig, out_dir, runs_dir="runs/ablation", command: s
     ctx = mp.get_context("spawn")
     with ctx.Pool(cfg.workers, maxtasksperchild=1) as pool:
         pending = [pool.apply_async(run_job, (cfg, *job, str(runs_dir))) for job in first + rest]
-        selection = [p for p in pending[:len(first)]]
         if first:
-            chosen = [p.get() for p in selection]
+            chosen = [p.get() for p in pending[:len(first)]]
             for res in chosen:
                 record(res)
             val = {f"{r['lam']:g}": r["val_p1"] for r in chosen}

@@ -63,6 +63,11 @@ class LinearLifter(nn.Module):
         return pose - pose[:, :, :1]                                     # pelvis at 0
 
     @torch.no_grad()
+    def lift(self, x: torch.Tensor) -> torch.Tensor:
+        """The lifter interface of ``langpose.evaluate`` (the closed-form floor as a model)."""
+        return self(x)
+
+    @torch.no_grad()
     def fit(self, x: torch.Tensor, y3d: torch.Tensor, ridge: float = 1e-5) -> "LinearLifter":
         """Closed-form fit on frames: x (..., J, C) features, y3d (..., J, 3) root-relative metres."""
         if x.shape[-2:] != (self.num_joints, self.in_channels) or y3d.shape[-2:] != (self.num_joints, 3) \
