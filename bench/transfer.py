@@ -34,6 +34,11 @@ TRIALS = {
                         "corruption.confidence_std=0.15")),
     "more_motion": ("twice the synthetic motion: 48 sequences per subject (more actions, transitions, speeds)",
                     ("data.sequences_per_subject=48",)),
+    "body_variety": ("+ body variety: every training sequence its own body, each bone type scaled by up to "
+                     "+-30 %, height 1.50-1.95 m", ("data.body_variety=0.3",)),
+    "body_pose_variety": ("+ body variety (as above) and pose variety: smooth random joint-angle offsets up to "
+                          "0.6 rad per channel, whole-body pitch and roll included",
+                          ("data.body_variety=0.3", "data.pose_variety=0.6")),
 }
 METRICS = (("deepmimic_p1", "DeepMimic P1 (val)"), ("p1", "synthetic test P1"), ("p2", "synthetic test P2"))
 

@@ -147,6 +147,10 @@ def load_split_views(cfg: TrainConfig, split: str):
         kw["quick"] = d.quick
         if d.sequences_per_subject:
             kw["sequences_per_subject"] = d.sequences_per_subject
+        if d.body_variety:
+            kw["body_variety"] = d.body_variety
+        if d.pose_variety:
+            kw["pose_variety"] = d.pose_variety
     views = load_views(d.dataset, split, d.data_root, seed=cfg.seed, **kw)
     return relabel_views(views, "coarse") if d.labels == "coarse" else views
 

@@ -40,6 +40,11 @@ class DataConfig:
         train_split, val_split: split names ("" for val: no validation).
         labels: "fine" (the dataset's own labels) or "coarse" (side and direction variants
             merged, ``langpose.data.label_sets``; synthetic vocabulary only).
+        body_variety: synthetic only: every training sequence gets its own body, each bone
+            type scaled by up to +- this fraction (``SyntheticConfig.body_variety``; 0: the
+            training subjects' fixed bodies).
+        pose_variety: synthetic only: smooth random joint-angle offsets (rad) on the training
+            sequences (``SyntheticConfig.pose_variety``; 0: the programs alone).
     """
 
     dataset: str = "synthetic"
@@ -55,6 +60,8 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "val"
     labels: str = "fine"
+    body_variety: float = 0.0
+    pose_variety: float = 0.0
 
     def __post_init__(self):
         if self.labels not in ("fine", "coarse"):

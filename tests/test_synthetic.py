@@ -185,3 +185,83 @@ def test_dataset_covers_every_action_evenly():
     segments = [int(s.labels[0]) for s in seqs] + [int(b) for s in seqs for a, b in zip(s.labels[:-1], s.labels[1:]) if a != b]
     counts = np.bincount(segments, minlength=len(S.ACTIONS))
     assert counts.max() <= 3 * counts.min()
+
+
+# ---------------------------------------------------------------------- body and pose variety (issue 12)
+def test_vary_body_scales_each_bone_and_sets_the_height():
+    subj = S.SUBJECTS[0]
+    rng = np.random.default_rng(5)
+    bodies = [S.vary_body(subj, rng, 0.3) for _ in range(200)]
+    assert {b.name for b in bodies} == {subj.name}
+    hs = np.array([b.height for b in bodies])
+    assert hs.min() >= 1.50 and hs.max() <= 1.95 and hs.max() - hs.min() > 0.3
+    for b in bodies[:5]:  # the standing height is the drawn one (head joint ~6-12 cm below it)
+        top = S.synthesize(b, ["stand still"], np.random.default_rng(0)).joints3d[:, 10, 2].max()
+        assert b.height - 0.12 < top < b.height
+    # proportions: hip width relative to the thigh spreads over about (0.7/1.3, 1.3/0.7) of the subject's
+    ratio = np.array([b.lengths["hip"] / b.lengths["thigh"] for b in bodies]) / (subj.lengths["hip"] / subj.lengths["thigh"])
+    assert ratio.min() < 0.7 and ratio.max() > 1.4 and 0.7 / 1.3 - 1e-9 <= ratio.min() and ratio.max() <= 1.3 / 0.7 + 1e-9
+    # variety 0 keeps the proportions exactly, only the size changes
+    same = S.vary_body(subj, np.random.default_rng(1), 0.0)
+    k = same.lengths["thigh"] / subj.lengths["thigh"]
+    assert abs(k - 1) > 1e-3 and all(abs(same.lengths[n] - k * v) < 1e-12 for n, v in subj.lengths.items())
+    with pytest.raises(ValueError, match=r"variety must be in \[0, 1\), got 1.5"):
+        S.vary_body(subj, rng, 1.5)
+
+
+def test_pose_noise_is_smooth_bounded_and_leaves_root_motion_alone():
+    noise = S.pose_noise(500, 50.0, np.random.default_rng(0), 0.6)
+    assert set(noise) == set(S.POSE_CHANNELS)
+    assert not {"v_fwd", "v_left", "yaw_rate", "flight"} & set(noise)
+    assert {"pitch", "roll", "bend", "hip_flex_l", "elbow_r"} <= set(noise)
+    for v in noise.values():
+        assert v.shape == (500,) and np.abs(v).max() <= 0.6 + 1e-9
+        assert np.abs(np.diff(v)).max() < 2 * np.pi * 0.6 * 0.6 / 50 + 1e-9  # |d/dt| <= 2 pi f_max A per frame
+    assert np.std([np.abs(v).max() for v in noise.values()]) > 0  # channels differ
+
+
+def test_pitch_channel_tilts_the_whole_body_forward():
+    rng = lambda: np.random.default_rng(0)  # noqa: E731
+    upright = S.synthesize(S.SUBJECTS[0], ["stand still"], rng(), yaw0=0.0, start=(0, 0))
+    tilted = S.synthesize(S.SUBJECTS[0], ["stand still"], rng(), yaw0=0.0, start=(0, 0),
+                          offsets=lambda T: {"pitch": np.full(T, 0.5)})
+    for seq, want in ((upright, 0.0), (tilted, 0.5)):
+        trunk = seq.joints3d[:, 8] - seq.joints3d[:, 0]  # pelvis -> thorax, facing +x
+        lean = np.arctan2(trunk[:, 0], trunk[:, 2])
+        assert abs(np.median(lean) - want) < 0.06 + abs(np.median(np.arctan2(*(upright.joints3d[:, 8] - upright.joints3d[:, 0])[:, [0, 2]].T)))
+    assert tilted.joints3d[..., 2].min() > -0.03  # still grounded
+
+
+def test_variety_changes_training_sequences_only():
+    base = S.generate_dataset(S.SyntheticConfig.quick())
+    varied = S.generate_dataset(S.SyntheticConfig.quick(body_variety=0.3, pose_variety=0.6))
+    split = S.split_subjects(S.SyntheticConfig.quick())
+    held_out = set(split["val"]) | set(split["test"])
+    hips_base, hips_varied = [], []
+    for a, b in zip(base, varied):
+        assert a.name == b.name and np.array_equal(a.labels, b.labels)  # same motion programs and labels
+        if a.subject in held_out:
+            assert np.array_equal(a.joints3d, b.joints3d)
+        else:
+            assert np.abs(a.joints3d - b.joints3d).max() > 0.05
+            assert H36M.bone_lengths(b.joints3d).std(0).max() < 1e-3  # one rigid body per sequence
+            hips_base.append(H36M.bone_lengths(a.joints3d[0])[0])
+            hips_varied.append(H36M.bone_lengths(b.joints3d[0])[0])
+    # fixed bodies: one hip width per training subject; varied: one per sequence
+    assert len(np.unique(np.round(hips_base, 4))) == len(split["train"])
+    assert len(np.unique(np.round(hips_varied, 4))) == len(hips_varied)
+    with pytest.raises(ValueError, match="body_variety must be in"):
+        S.SyntheticConfig(body_variety=-0.1)
+    with pytest.raises(ValueError, match="pose_variety must be in"):
+        S.SyntheticConfig(pose_variety=4.0)
+
+
+def test_data_config_passes_variety_to_the_generator(tmp_path):
+    from langpose.train import load_split_views
+    from langpose.train_config import train_config
+
+    cfg = train_config("tiny", ["data.quick=true", "data.body_variety=0.3", f"data.data_root={tmp_path}"])
+    views = load_split_views(cfg, "train")
+    hips = {round(float(H36M.bone_lengths(v.joints3d[0])[0]), 5) for v in views}
+    plain = load_split_views(train_config("tiny", ["data.quick=true", f"data.data_root={tmp_path}"]), "train")
+    assert len(hips) > len({round(float(H36M.bone_lengths(v.joints3d[0])[0]), 5) for v in plain})

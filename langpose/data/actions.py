@@ -11,7 +11,9 @@ Channels (radians unless noted; "flex" moves a limb forward, "abd" away from the
 body's midline, "twist" rotates about the limb's own axis, outward positive):
 
 - root: ``v_fwd``, ``v_left`` (m/s in the body frame), ``yaw_rate`` (rad/s, to the
-  left positive), ``flight`` (m above the ground, for jumps);
+  left positive), ``flight`` (m above the ground, for jumps), ``pitch`` (whole-body tilt
+  forward) and ``roll`` (to the left; both 0 in every program, used by the generator's
+  pose variety);
 - trunk: ``bend`` (forward flexion at the waist), ``side`` (lean to the left),
   ``twist`` (turn of the shoulders to the left), ``neck_pitch`` (look down),
   ``neck_yaw`` (look left);
@@ -28,7 +30,7 @@ import numpy as np
 SIDES = ("l", "r")
 LIMB = ("hip_flex", "hip_abd", "knee", "sh_flex", "sh_abd", "sh_twist", "elbow")
 CHANNELS: tuple[str, ...] = (
-    "v_fwd", "v_left", "yaw_rate", "flight", "bend", "side", "twist", "neck_pitch", "neck_yaw",
+    "v_fwd", "v_left", "yaw_rate", "flight", "pitch", "roll", "bend", "side", "twist", "neck_pitch", "neck_yaw",
 ) + tuple(f"{c}_{s}" for s in SIDES for c in LIMB)
 """Every joint-angle / root-motion channel a program may set."""
 

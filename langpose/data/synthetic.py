@@ -126,6 +126,25 @@ def make_subjects(n: int = 8) -> tuple[Subject, ...]:
 SUBJECTS = make_subjects(8)
 
 
+def vary_body(subject: Subject, rng: np.random.Generator, variety: float,
+              heights: tuple[float, float] = (1.50, 1.95)) -> Subject:
+    """A new body for one sequence of ``subject``: every bone type (left and right alike)
+    scaled by its own factor drawn uniformly from ``[1 - variety, 1 + variety]``, then the
+    whole body scaled to a standing height drawn uniformly from ``heights`` (m).
+
+    The name stays the subject's (splits are by subject). Real rigs differ from the
+    reference proportions by 10-30 % per bone (narrower hips, wider shoulders, longer
+    necks: results/transfer/README.md), which a fixed-proportion generator never shows.
+    """
+    if not 0.0 <= variety < 1.0:
+        raise ValueError(f"vary_body: variety must be in [0, 1), got {variety}")
+    raw = {k: v * (1 + rng.uniform(-variety, variety)) for k, v in subject.lengths.items()}
+    vertical = raw["ankle"] + raw["shin"] + raw["thigh"] + raw["spine"] + raw["thorax"] + 0.94 * raw["neck"] \
+        + 0.99 * raw["head"] + _CROWN
+    h = float(rng.uniform(*heights))
+    return Subject(subject.name, h, {k: v * h / vertical for k, v in raw.items()})
+
+
 # ---------------------------------------------------------------------- kinematics
 def _rot(axis: int, a) -> np.ndarray:
     """Rotation matrices (T, 3, 3) about coordinate axis ``axis`` by angles ``a`` (T,)."""
@@ -157,7 +176,7 @@ def channels_to_rotations(ch: dict, yaw: np.ndarray) -> np.ndarray:
     R = np.broadcast_to(np.eye(3), (T, 17, 3, 3)).copy()
     mm = np.matmul
     half_bend = 0.5 * ch["bend"]
-    R[:, 0] = mm(_rot(2, yaw), _rot(1, half_bend))
+    R[:, 0] = mm(mm(mm(_rot(2, yaw), _rot(1, ch["pitch"])), _rot(0, -ch["roll"])), _rot(1, half_bend))
     for hip, knee, sgn, s in ((4, 5, 1.0, "l"), (1, 2, -1.0, "r")):
         R[:, hip] = mm(_rot(0, sgn * ch[f"hip_abd_{s}"]), _rot(1, -(ch[f"hip_flex_{s}"] + half_bend)))
         R[:, knee] = _rot(1, np.clip(ch[f"knee_{s}"], 0.02, 2.6) * _fade(R[:, hip]))  # hinge: flexion only
@@ -227,12 +246,37 @@ def _sample_chain(rng, n: int, deck: _Deck | None = None) -> list[int]:
     return chain
 
 
+#: Channels that pose variety perturbs (root velocities, yaw rate and flight stay the program's).
+POSE_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("v_fwd", "v_left", "yaw_rate", "flight"))
+
+
+def pose_noise(T: int, fps: float, rng: np.random.Generator, amplitude: float, waves: int = 2,
+               freq: tuple[float, float] = (0.05, 0.6)) -> dict:
+    """Smooth random offsets (rad) for every channel of ``POSE_CHANNELS``: ``{channel: (T,)}``.
+
+    Each channel gets ``waves`` sinusoids of random frequency (Hz, uniform in ``freq``),
+    phase and amplitude (uniform up to ``amplitude / waves``), so poses drift slowly away
+    from what the programs alone make (arms held anywhere, leaning, tilting). Hinges
+    (knees, elbows) are clipped to flexion >= 0 later by ``channels_to_rotations``.
+    """
+    t = np.arange(T) / fps
+    out = {}
+    for c in POSE_CHANNELS:
+        f = rng.uniform(*freq, size=waves)
+        a = rng.uniform(0, amplitude / waves, size=waves)
+        ph = rng.uniform(0, 2 * np.pi, size=waves)
+        out[c] = (a[:, None] * np.sin(2 * np.pi * f[:, None] * t + ph[:, None])).sum(0)  # (T,)
+    return out
+
+
 def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds: float = 0.3, name: str = "seq",
-               start=None, yaw0=None) -> Sequence:
+               start=None, yaw0=None, offsets: dict | None = None) -> Sequence:
     """One sequence of ``subject`` performing ``actions`` (ids or texts) in order, blended.
 
     ``rng`` (numpy Generator) draws durations, speeds, amplitudes, phases, start
     position and facing (unless ``start`` (x, y) / ``yaw0`` (rad) are given).
+    ``offsets`` maps channels to functions of the frame count giving ``(T,)`` arrays added
+    to the blended programs (pose variety: ``pose_noise``).
     """
     ids = [a if isinstance(a, (int, np.integer)) else action_id(a) for a in actions]
     if not ids:
@@ -260,6 +304,10 @@ def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds:
         for c in CHANNELS:
             ch[c] += w * (prog[c] if c in prog else REST[c])
         labels[(t >= bounds[k]) & (t < bounds[k + 1])] = a
+    if offsets is not None:
+        extra = offsets(T)
+        for c, v in extra.items():
+            ch[c] = ch[c] + v
 
     dt = 1.0 / fps
     yaw = (rng.uniform(-np.pi, np.pi) if yaw0 is None else yaw0) + np.cumsum(ch["yaw_rate"]) * dt
@@ -304,6 +352,12 @@ class SyntheticConfig:
     Defaults (8 subjects x 24 sequences of 2-4 actions, ~29 min of motion) generate in a
     few seconds; ``SyntheticConfig.quick()`` is a small version for tests and quick runs.
     Splits are by subject: ``val_subjects`` and ``test_subjects`` held out (chosen by seed).
+    ``body_variety`` > 0 gives every *training* sequence its own body (``vary_body``: each
+    bone type scaled by up to +-``body_variety``, height 1.50-1.95 m); the validation and test
+    subjects keep their fixed bodies, so their sequences are the same for every value.
+    ``pose_variety`` > 0 adds smooth random joint-angle offsets (``pose_noise``, up to that
+    many radians per channel, whole-body pitch and roll included) to the training sequences
+    only, for the same reason.
     """
 
     num_subjects: int = 8
@@ -314,6 +368,8 @@ class SyntheticConfig:
     seed: int = 0
     val_subjects: int = 1
     test_subjects: int = 1
+    body_variety: float = 0.0
+    pose_variety: float = 0.0
 
     @classmethod
     def quick(cls, **overrides) -> "SyntheticConfig":
@@ -329,6 +385,10 @@ class SyntheticConfig:
                              f"{self.val_subjects} val and {self.test_subjects} test subjects")
         if self.sequences_per_subject < 1:
             raise ValueError("SyntheticConfig.sequences_per_subject must be >= 1")
+        if not 0.0 <= self.pose_variety <= 3.0:
+            raise ValueError(f"SyntheticConfig.pose_variety must be in [0, 3] rad, got {self.pose_variety}")
+        if not 0.0 <= self.body_variety < 1.0:
+            raise ValueError(f"SyntheticConfig.body_variety must be in [0, 1), got {self.body_variety}")
 
 
 def split_subjects(cfg: SyntheticConfig) -> dict[str, tuple[str, ...]]:
@@ -342,6 +402,7 @@ def split_subjects(cfg: SyntheticConfig) -> dict[str, tuple[str, ...]]:
 def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Sequence]:
     """All sequences of ``cfg`` (every subject), in a fixed order."""
     subjects = make_subjects(cfg.num_subjects)
+    train = set(split_subjects(cfg)["train"])
     deck = _Deck(np.random.default_rng([cfg.seed, 4242]))
     seqs = []
     it = range(cfg.sequences_per_subject)
@@ -353,7 +414,15 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
             rng = np.random.default_rng([cfg.seed, si, j])
             n = int(rng.integers(cfg.actions_per_sequence[0], cfg.actions_per_sequence[1] + 1))
             chain = _sample_chain(rng, n, deck)
-            seqs.append(synthesize(subj, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}"))
+            body, offsets = subj, None
+            if subj.name in train:  # own streams: the motion draws stay the same
+                if cfg.body_variety > 0:
+                    body = vary_body(subj, np.random.default_rng([cfg.seed, si, j, 77]), cfg.body_variety)
+                if cfg.pose_variety > 0:
+                    prng = np.random.default_rng([cfg.seed, si, j, 78])
+                    offsets = lambda T, prng=prng: pose_noise(T, cfg.fps, prng, cfg.pose_variety)  # noqa: E731
+            seqs.append(synthesize(body, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}",
+                                   offsets=offsets))
     return seqs
 
 
