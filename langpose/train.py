@@ -57,7 +57,7 @@ from langpose.atomic import atomic_write
 from langpose.config import ConfigError, apply_overrides, to_dict
 from langpose.data.corruption import build_corruption
 from langpose.data.label_sets import relabel_views
-from langpose.data.registry import load_views
+from langpose.data.registry import SEQUENCE_DATASETS, load_views
 from langpose.data.windows import WindowDataset
 from langpose.evaluate import evaluate
 from langpose.losses import compute_losses
@@ -151,6 +151,11 @@ def load_split_views(cfg: TrainConfig, split: str):
             kw["body_variety"] = d.body_variety
         if d.pose_variety:
             kw["pose_variety"] = d.pose_variety
+    if d.camera_variety and split == d.train_split:
+        if d.dataset not in SEQUENCE_DATASETS:
+            raise ConfigError(f"data.camera_variety: dataset {d.dataset!r} comes with its own cameras; virtual "
+                              f"cameras exist for {', '.join(SEQUENCE_DATASETS)}")
+        kw["camera_variety"] = d.camera_variety
     views = load_views(d.dataset, split, d.data_root, seed=cfg.seed, **kw)
     return relabel_views(views, "coarse") if d.labels == "coarse" else views
 

@@ -45,6 +45,9 @@ class DataConfig:
             training subjects' fixed bodies).
         pose_variety: synthetic only: smooth random joint-angle offsets (rad) on the training
             sequences (``SyntheticConfig.pose_variety``; 0: the programs alone).
+        camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
+            own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
+            0: the studio ring). Validation keeps the ring.
     """
 
     dataset: str = "synthetic"
@@ -62,8 +65,11 @@ class DataConfig:
     labels: str = "fine"
     body_variety: float = 0.0
     pose_variety: float = 0.0
+    camera_variety: float = 0.0
 
     def __post_init__(self):
+        if not 0.0 <= self.camera_variety <= 1.0:
+            raise ConfigError(f"data.camera_variety: expected a number in [0, 1], got {self.camera_variety}")
         if self.labels not in ("fine", "coarse"):
             raise ConfigError(f"data.labels: expected 'fine' or 'coarse', got {self.labels!r}")
 

@@ -79,3 +79,56 @@ def test_behind_the_camera_is_an_error(seqs):
                    seq.labels, seq.vocab)
     with pytest.raises(ValueError, match="behind camera 54138969"):
         project_sequence(far, [cam])
+
+
+def test_camera_variety_spreads_distance_focal_roll_and_framing(seqs):
+    from langpose.data.views import varied_cameras
+
+    seq = seqs[0]
+    ring = cameras_for(seq, np.random.default_rng(0))
+    cams = [c for i in range(60) for c in varied_cameras(seq, np.random.default_rng(i), 1.0)]
+    root = seq.joints3d[:, 0, :2]
+    centre = 0.5 * (root.min(0) + root.max(0))
+    dist = np.array([np.linalg.norm(c.t[:2] - centre) for c in cams])
+    ring_dist = np.array([np.linalg.norm(c.t[:2] - centre) for c in ring])
+    assert dist.min() < ring_dist.min() - 1.0 and dist.max() > ring_dist.max() + 2.0
+    focal = np.array([c.intrinsics.focal[0] for c in cams])
+    assert focal.min() < 0.75 * 1145 and focal.max() > 1.35 * 1150
+    heights = np.array([c.t[2] for c in cams])
+    assert heights.min() < 0.8 and heights.max() > 2.6
+    # roll: the image x axis tilts out of the horizontal plane; the ring's never does
+    tilt = np.degrees(np.arcsin(np.abs([c.R[2, 0] for c in cams])))
+    assert max(abs(c.R[2, 0]) for c in ring) < 1e-9 and 6 < tilt.max() <= 8 + 1e-6
+    for c in cams:  # still a rotation, and the person is in front of every camera
+        assert np.allclose(c.R.T @ c.R, np.eye(3), atol=1e-9) and np.linalg.det(c.R) > 0.999
+        assert c.world_to_camera(seq.joints3d)[..., 2].min() > 1.5
+    with pytest.raises(ValueError, match=r"variety must be in \(0, 1\], got 0"):
+        varied_cameras(seq, np.random.default_rng(0), 0.0)
+
+
+def test_camera_variety_zero_is_the_studio_ring(seqs):
+    a, b = make_views(seqs[:2], seed=4), make_views(seqs[:2], seed=4, camera_variety=0.0)
+    assert all(np.array_equal(x.keypoints2d, y.keypoints2d) for x, y in zip(a, b))
+    c = make_views(seqs[:2], seed=4, camera_variety=0.5)
+    assert len(c) == len(a) and not np.allclose(c[0].keypoints2d, a[0].keypoints2d)
+    for v in c:  # 3D in each camera's frame projects to its 2D (pinhole + the camera's distortion)
+        assert np.isfinite(v.keypoints2d).all() and (v.keypoints2d[..., 2] == 1).all()
+
+
+def test_camera_variety_reaches_training_views_only(tmp_path):
+    from langpose.config import ConfigError
+    from langpose.train import load_split_views
+    from langpose.train_config import train_config
+
+    cfg = train_config("tiny", ["data.quick=true", "data.camera_variety=1.0", f"data.data_root={tmp_path}"])
+    plain = train_config("tiny", ["data.quick=true", f"data.data_root={tmp_path}"])
+    f_train = {v.name: v for v in load_split_views(cfg, "train")}
+    f_plain = {v.name: v for v in load_split_views(plain, "train")}
+    assert f_train.keys() == f_plain.keys()
+    assert any(not np.allclose(f_train[k].keypoints2d, f_plain[k].keypoints2d) for k in f_train)
+    val, val_plain = load_split_views(cfg, "val"), load_split_views(plain, "val")
+    assert all(np.array_equal(x.keypoints2d, y.keypoints2d) for x, y in zip(val, val_plain))
+    with pytest.raises(ConfigError, match=r"data.camera_variety: expected a number in \[0, 1\], got 2.0"):
+        train_config("tiny", ["data.camera_variety=2.0"])
+    with pytest.raises(ConfigError, match="dataset 'h36m' comes with its own cameras"):
+        load_split_views(train_config("tiny", ["data.dataset=h36m", "data.camera_variety=0.5"]), "train")

@@ -110,13 +110,15 @@ def load_sequences(dataset: str, split: str = "train", data_root=None, **kw) -> 
 def load_views(dataset: str, split: str = "train", data_root=None, seed: int = 0, **kw) -> list[View]:
     """Camera ``View``s of a dataset's split (2D pixels + confidence, 3D in the camera frame).
 
-    ``seed`` places the virtual cameras of sequence datasets; other keywords go to the
+    ``seed`` places the virtual cameras of sequence datasets (``camera_variety=`` widens their
+    placement: ``langpose.data.views.varied_cameras``); other keywords go to the
     dataset's loader (e.g. ``detections="gt"`` for h36m, ``filename=...`` for h36m_motionbert).
     """
     _check_name(dataset)
     if dataset in SEQUENCE_DATASETS:
         from langpose.data.views import make_views
-        return make_views(load_sequences(dataset, split, data_root, **kw), seed=seed)
+        variety = float(kw.pop("camera_variety", 0.0))
+        return make_views(load_sequences(dataset, split, data_root, **kw), seed=seed, camera_variety=variety)
     root = _need_root(dataset, data_root)
     if dataset == "h36m":
         from langpose.data.h36m import load_h36m_views
