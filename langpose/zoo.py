@@ -5,7 +5,8 @@
     model = langpose.pretrained("small")  # eval mode, CPU; .vocab holds its action labels
 
     python -m langpose.zoo small          # retrain "small" from scratch with its committed recipe
-    python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entry
+    python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entries
+    langpose.pretrained("small-stage1")   # the same model after stage 1 (before fine-tuning)
     python -m langpose.zoo report         # results/zoo/README.md: every shipped model on every test set
 
 Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
@@ -18,6 +19,9 @@ the weights fails CI.
 
 A recipe is stage 1 (pretraining under the default corruption, with or without alignment)
 then stage 2 (fine-tuning on clean 2D without labels), both through ``langpose.train.fit``.
+Each model ships twice: ``NAME`` (after fine-tuning: the lifter) and ``NAME-stage1`` (after
+pretraining: fine-tuning erodes the motion-text alignment, results/ablation/README.md, so
+embedding exploration and text search use the stage-1 weights).
 ``python -m langpose.zoo NAME`` writes ``results/zoo/NAME/``: ``config.json`` of both stages,
 ``metrics.jsonl``, ``summary.json`` (wall time, hardware, git commit) and ``evaluation.md``.
 """
@@ -92,6 +96,10 @@ def _index() -> dict:
     if not INDEX.is_file():
         return {}
     return json.loads(INDEX.read_text())
+
+
+#: suffix of the stage-1 (pretrained, not fine-tuned) weights shipped beside each model
+STAGE1 = "-stage1"
 
 
 def pretrained(name: str | None = None, map_location="cpu"):
@@ -225,6 +233,8 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     model = ckpt.load_model(run / "finetune" / "checkpoint.pt")
     model.vocab = ckpt.load(run / "pretrain" / "checkpoint.pt")["vocab"]
     ev = evaluation_table(model)
+    stage1 = ckpt.load_model(run / "pretrain" / "checkpoint.pt")
+    ev1 = evaluation_table(stage1)
     out.mkdir(parents=True, exist_ok=True)
     for stage in ("pretrain", "finetune"):
         shutil.copyfile(run / stage / "config.json", out / f"config_{stage}.json")
@@ -239,31 +249,41 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
                "hardware": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                            f"{torch.get_num_threads()} threads",
                "git_commit": _git_commit(), "evaluation": ev, "regression_p1_mm": regression_p1(model),
+               "stage1": {"evaluation": ev1, "regression_p1_mm": regression_p1(stage1)},
                "curve": curve.curve}
     with atomic_write(out / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=1)
     with atomic_write(out / "evaluation.md", "w") as fh:
         fh.write(format_table(name, ev))
+    with atomic_write(out / "evaluation_stage1.md", "w") as fh:
+        fh.write(format_table(name + STAGE1, ev1))
     if ship:
         install(name, run / "finetune" / "checkpoint.pt", summary)
+        install(name + STAGE1, run / "pretrain" / "checkpoint.pt",
+                summary | summary["stage1"] | {"description": f"{recipe.description}; its stage-1 weights "
+                                                              f"(before fine-tuning)", "stage": "pretrain"})
     return summary
 
 
 def install(name: str, checkpoint_path, summary: dict) -> Path:
-    """Copy a fine-tuned checkpoint (weights, config, vocabulary only) into the package and index it."""
+    """Copy a checkpoint (weights, config, vocabulary only) into the package and index it.
+
+    ``summary["stage"]`` ("finetune" unless given) is recorded in the checkpoint and the index.
+    """
     payload = ckpt.load(checkpoint_path)
     model = ckpt.model_from_payload(payload, checkpoint_path)
     if summary.get("vocab"):
         model.vocab = summary["vocab"]
     WEIGHTS.mkdir(parents=True, exist_ok=True)
     dest = WEIGHTS / f"{name}.pt"
-    ckpt.save(dest, model, model.train_config, list(model.vocab), {"stage": "finetune"})
+    stage = summary.get("stage", "finetune")
+    ckpt.save(dest, model, model.train_config, list(model.vocab), {"stage": stage})
     model = pretrained_from(dest)
     entry = {k: summary[k] for k in ("description", "preset", "seed", "pretrain", "finetune", "pretrain_steps",
                                      "finetune_steps", "seconds_pretrain", "seconds_finetune", "hardware",
                                      "git_commit") if k in summary}
     ev = summary["evaluation"]
-    entry.update(p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
+    entry.update(stage=stage, p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
                  deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2), regression_p1_mm=round(regression_p1(model), 3),
                  size_bytes=dest.stat().st_size)
     index = _index()
@@ -289,18 +309,19 @@ def report(out_dir="results/zoo") -> str:
         real = evaluate_real(model, window=model.cfg.max_frames, robust=False)
         write_real_results(real, out / name, name="real_motion")
         src = {k: v["p1"] for k, v in real["sources"].items()}
-        summary = json.loads((out / name / "summary.json").read_text()) if (out / name / "summary.json").is_file() else {}
-        ev = summary.get("evaluation", {})
+        base = name.removesuffix(STAGE1)
+        summary = json.loads((out / base / "summary.json").read_text()) if (out / base / "summary.json").is_file() else {}
+        ev = (summary.get("stage1", {}) if name.endswith(STAGE1) else summary).get("evaluation", {})
         rob = ev.get("robustness", {})
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
-        rows.append((name, entry["p1_mm"], entry["p2_mm"], rob.get("joint_mask_0.3", {}).get("p1"),
+        rows.append((name, entry.get("stage", "finetune"), entry["p1_mm"], entry["p2_mm"], rob.get("joint_mask_0.3", {}).get("p1"),
                      max(parts) if parts else None, src.get("deepmimic"), src.get("assimp"), src.get("holosoma"),
                      None if "loss.w_align=0" in entry.get("pretrain", []) else (ev.get("synthetic_test") or {}).get("top1"),
                      round(entry.get("seconds_pretrain", 0) + entry.get("seconds_finetune", 0))))
     fmt = lambda v: "—" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
-    text = ("# The shipped models\n\n| model | synthetic P1 | P2 | P1, 30 % joints masked | worst hidden-part P1 "
+    text = ("# The shipped models\n\n| model | stage | synthetic P1 | P2 | P1, 30 % joints masked | worst hidden-part P1 "
             "(hidden joints) | DeepMimic P1 (val) | assimp P1 (test) | holosoma P1 (test) | action top-1 % | "
-            "train wall s |\n|" + "---|" * 10 + "\n")
+            "train wall s |\n|" + "---|" * 11 + "\n")
     text += "".join("| " + " | ".join(fmt(v) for v in r) + " |\n" for r in rows)
     with atomic_write(out / "README.md", "w") as fh:
         fh.write(text)

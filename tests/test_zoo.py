@@ -52,3 +52,33 @@ def test_recipes_build_valid_stage_configs():
         assert pre.model.max_frames == ft.model.max_frames
         assert pre.optim.epochs * pre.optim.max_steps == recipe.pretrain_steps
         assert (pre.loss.w_align > 0) == (not name.endswith("noalign"))
+
+
+def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monkeypatch):
+    """The plumbing of ``python -m langpose.zoo NAME --ship`` on a 2-step recipe (no accuracy claim)."""
+    recipe = zoo.Recipe("tiny", "test recipe", zoo.CPU_RECIPE + ("loss.w_align=0.01", "data.quick=true",
+                                                                 "data.batch_size=8"),
+                        zoo.CPU_FINETUNE + ("data.quick=true", "data.batch_size=8"), 2, 2, steps_per_epoch=2)
+    monkeypatch.setitem(zoo.RECIPES, "unit", recipe)
+    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "INDEX", tmp_path / "weights" / "index.json")
+    fake = {"synthetic_test": {"p1": 99.0, "p2": 88.0, "top1": 5.0, "top5": 20.0}, "robustness": {},
+            "deepmimic": {"p1": 200.0, "p2": 150.0, "per_action": {}}}
+    monkeypatch.setattr(zoo, "evaluation_table", lambda model: fake)
+    monkeypatch.setattr(zoo, "benchmark_views", lambda: zoo.regression_views()[:1])
+    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
+    summary = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", ship=True)
+    out = tmp_path / "results" / "unit"
+    assert {"summary.json", "evaluation.md", "evaluation_stage1.md", "metrics.jsonl", "config_pretrain.json",
+            "config_finetune.json"} <= {p.name for p in out.iterdir()}
+    assert summary["stage1"]["regression_p1_mm"] > 0
+    index = json.loads((tmp_path / "weights" / "index.json").read_text())
+    assert set(index) == {"unit", "unit" + zoo.STAGE1}
+    assert index["unit"]["stage"] == "finetune" and index["unit-stage1"]["stage"] == "pretrain"
+    assert index["unit-stage1"]["regression_p1_mm"] == pytest.approx(summary["stage1"]["regression_p1_mm"], abs=1e-3)
+    assert index["unit-stage1"]["description"].endswith("its stage-1 weights (before fine-tuning)")
+    for name in index:  # both load with weights_only, in eval mode, with the vocabulary
+        payload = torch.load(tmp_path / "weights" / f"{name}.pt", weights_only=True)
+        assert payload["stage"] == index[name]["stage"]
+    s1 = zoo.pretrained_from(tmp_path / "weights" / "unit-stage1.pt")
+    assert len(s1.vocab) == 35
