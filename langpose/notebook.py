@@ -192,11 +192,12 @@ def notebook_model(run_dir, *, use_shipped: bool = True, shipped: str = "auto", 
 
 def model_pair(run_dir, *, use_shipped: bool = True, shipped: str = "auto", quick: bool = False, seed: int = 0,
                ablation_runs=None, ablation_stage: str = "finetune", device: str = "auto", data_dir=None,
-               quiet: bool = False) -> dict:
+               quiet: bool = False, shipped_stage: str = "finetune") -> dict:
     """The aligned model and the one trained without text alignment, as a matched pair.
 
-    With ``use_shipped`` the shipped pair (``NAME`` and ``NAME-noalign``, :func:`shipped_name`)
-    when both are installed; otherwise ``langpose.interactive.load_pair`` (the ablation's pair
+    With ``use_shipped`` the shipped pair (``NAME`` and ``NAME-noalign``, :func:`shipped_name`;
+    with ``shipped_stage="pretrain"`` their stage-1 weights, ``NAME-stage1``) when both are
+    installed; otherwise ``langpose.interactive.load_pair`` (the ablation's pair
     in ``ablation_runs`` after ``ablation_stage`` when both exist, else ``run_dir`` and ``run_dir/no_align``, trained
     tiny where missing). Returns ``{"aligned", "no_align", "checkpoints", "source"}`` and
     prints the source.
@@ -206,7 +207,10 @@ def model_pair(run_dir, *, use_shipped: bool = True, shipped: str = "auto", quic
     note = ""
     if use_shipped:
         base = shipped_name(shipped, quick).removesuffix("-noalign")
-        names = {"aligned": base, "no_align": shipped_name(base, quick, False)}
+        if shipped_stage not in ("pretrain", "finetune"):
+            raise ValueError(f"shipped_stage: expected 'pretrain' or 'finetune', got {shipped_stage!r}")
+        suffix = "-stage1" if shipped_stage == "pretrain" else ""
+        names = {"aligned": base + suffix, "no_align": shipped_name(base, quick, False) + suffix}
         loaded = {k: _shipped(n) for k, n in names.items()}
         if all(m is not None for m, _ in loaded.values()):
             source = f"shipped {names['aligned']!r} and {names['no_align']!r}"
