@@ -45,6 +45,8 @@ class DataConfig:
             training subjects' fixed bodies).
         pose_variety: synthetic only: smooth random joint-angle offsets (rad) on the training
             sequences (``SyntheticConfig.pose_variety``; 0: the programs alone).
+        tilt_variety: synthetic only: slow whole-body pitch and roll (rad) on the training
+            sequences (``SyntheticConfig.tilt_variety``; 0: always upright).
         camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
             own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
             0: the studio ring). Validation keeps the ring.
@@ -65,6 +67,7 @@ class DataConfig:
     labels: str = "fine"
     body_variety: float = 0.0
     pose_variety: float = 0.0
+    tilt_variety: float = 0.0
     camera_variety: float = 0.0
 
     def __post_init__(self):

@@ -265,3 +265,23 @@ def test_data_config_passes_variety_to_the_generator(tmp_path):
     hips = {round(float(H36M.bone_lengths(v.joints3d[0])[0]), 5) for v in views}
     plain = load_split_views(train_config("tiny", ["data.quick=true", f"data.data_root={tmp_path}"]), "train")
     assert len(hips) > len({round(float(H36M.bone_lengths(v.joints3d[0])[0]), 5) for v in plain})
+
+
+def test_tilt_variety_lays_bodies_down_in_training_sequences_only():
+    cfg = S.SyntheticConfig.quick(tilt_variety=1.6)
+    split = S.split_subjects(cfg)
+    base = {q.name: q for q in S.generate_dataset(S.SyntheticConfig.quick())}
+    def lean(q):  # mean angle of the pelvis -> thorax vector from the vertical, degrees
+        trunk = q.joints3d[:, 8] - q.joints3d[:, 0]
+        return np.degrees(np.arccos(trunk[:, 2] / np.linalg.norm(trunk, axis=-1))).mean()
+
+    more = []
+    for q in S.generate_dataset(cfg):
+        if q.subject in split["train"]:
+            more.append(lean(q) - lean(base[q.name]))
+            assert q.joints3d[..., 2].min() > -0.03  # grounded however it lies
+        else:
+            assert np.array_equal(q.joints3d, base[q.name].joints3d)
+    assert np.median(more) > 10 and max(more) > 30
+    with pytest.raises(ValueError, match="tilt_variety must be in"):
+        S.SyntheticConfig(tilt_variety=-1.0)

@@ -357,7 +357,9 @@ class SyntheticConfig:
     subjects keep their fixed bodies, so their sequences are the same for every value.
     ``pose_variety`` > 0 adds smooth random joint-angle offsets (``pose_noise``, up to that
     many radians per channel, whole-body pitch and roll included) to the training sequences
-    only, for the same reason.
+    only, for the same reason; ``tilt_variety`` adds a slow whole-body pitch and roll of up to
+    that many radians (lying, tumbling, upside down: the floor-level and acrobatic poses the
+    action programs never make).
     """
 
     num_subjects: int = 8
@@ -370,6 +372,7 @@ class SyntheticConfig:
     test_subjects: int = 1
     body_variety: float = 0.0
     pose_variety: float = 0.0
+    tilt_variety: float = 0.0
 
     @classmethod
     def quick(cls, **overrides) -> "SyntheticConfig":
@@ -385,6 +388,8 @@ class SyntheticConfig:
                              f"{self.val_subjects} val and {self.test_subjects} test subjects")
         if self.sequences_per_subject < 1:
             raise ValueError("SyntheticConfig.sequences_per_subject must be >= 1")
+        if not 0.0 <= self.tilt_variety <= 2 * np.pi:
+            raise ValueError(f"SyntheticConfig.tilt_variety must be in [0, 2 pi] rad, got {self.tilt_variety}")
         if not 0.0 <= self.pose_variety <= 3.0:
             raise ValueError(f"SyntheticConfig.pose_variety must be in [0, 3] rad, got {self.pose_variety}")
         if not 0.0 <= self.body_variety < 1.0:
@@ -397,6 +402,19 @@ def split_subjects(cfg: SyntheticConfig) -> dict[str, tuple[str, ...]]:
     perm = [names[i] for i in np.random.default_rng([cfg.seed, 99]).permutation(len(names))]
     v, te = cfg.val_subjects, cfg.test_subjects
     return {"val": tuple(sorted(perm[:v])), "test": tuple(sorted(perm[v:v + te])), "train": tuple(sorted(perm[v + te:]))}
+
+
+def _variety_offsets(cfg: SyntheticConfig, rng: np.random.Generator):
+    """``offsets`` for ``synthesize``: pose variety on every pose channel, plus tilt variety
+    (slow whole-body pitch and roll up to ``cfg.tilt_variety`` rad: leaning, lying, upside down)."""
+    def offsets(T: int) -> dict:
+        out = pose_noise(T, cfg.fps, rng, cfg.pose_variety) if cfg.pose_variety > 0 else {}
+        if cfg.tilt_variety > 0:
+            tilt = pose_noise(T, cfg.fps, rng, cfg.tilt_variety, freq=(0.05, 0.3))
+            for c in ("pitch", "roll"):
+                out[c] = out.get(c, 0.0) + tilt[c]
+        return out
+    return offsets
 
 
 def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Sequence]:
@@ -418,9 +436,8 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
             if subj.name in train:  # own streams: the motion draws stay the same
                 if cfg.body_variety > 0:
                     body = vary_body(subj, np.random.default_rng([cfg.seed, si, j, 77]), cfg.body_variety)
-                if cfg.pose_variety > 0:
-                    prng = np.random.default_rng([cfg.seed, si, j, 78])
-                    offsets = lambda T, prng=prng: pose_noise(T, cfg.fps, prng, cfg.pose_variety)  # noqa: E731
+                if cfg.pose_variety > 0 or cfg.tilt_variety > 0:
+                    offsets = _variety_offsets(cfg, np.random.default_rng([cfg.seed, si, j, 78]))
             seqs.append(synthesize(body, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}",
                                    offsets=offsets))
     return seqs
