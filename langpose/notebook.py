@@ -209,8 +209,13 @@ def model_pair(run_dir, *, use_shipped: bool = True, shipped: str = "auto", quic
         base = shipped_name(shipped, quick).removesuffix("-noalign")
         if shipped_stage not in ("pretrain", "finetune"):
             raise ValueError(f"shipped_stage: expected 'pretrain' or 'finetune', got {shipped_stage!r}")
-        suffix = "-stage1" if shipped_stage == "pretrain" else ""
-        names = {"aligned": base + suffix, "no_align": shipped_name(base, quick, False) + suffix}
+        names = {"aligned": base, "no_align": shipped_name(base, quick, False)}
+        if shipped_stage == "pretrain":  # stage-1 weights when they ship, else the fine-tuned pair
+            stage1 = {k: n + "-stage1" for k, n in names.items()}
+            if all(_shipped(n)[0] is not None for n in stage1.values()):
+                names = stage1
+            else:
+                say(f"no shipped stage-1 weights {', '.join(map(repr, stage1.values()))}: using the fine-tuned pair")
         loaded = {k: _shipped(n) for k, n in names.items()}
         if all(m is not None for m, _ in loaded.values()):
             source = f"shipped {names['aligned']!r} and {names['no_align']!r}"

@@ -264,3 +264,25 @@ def test_unavailable_text_encoder_note_lists_where_it_looked(monkeypatch, tmp_pa
     note = ia.compare_text_encoders([("a", "b")], encoders=("clip",))["clip"]["note"]
     assert "not found" in note and not note.rstrip().endswith(":") and str(tmp_path) in note
     assert "\n" not in note
+
+
+def test_model_pair_stage1_weights_when_shipped_else_the_fine_tuned_pair(tmp_path, monkeypatch, tiny, capsys):
+    shipped = {"small", "small-noalign", "tiny", "tiny-noalign", "tiny-stage1", "tiny-noalign-stage1"}
+
+    def fake(name=None, map_location="cpu"):
+        if name is None:
+            return {n: {} for n in shipped}
+        if name not in shipped:
+            raise KeyError(f"no shipped model {name!r}")
+        return tiny
+
+    monkeypatch.setattr(langpose, "pretrained", fake)
+    pair = nbk.model_pair(tmp_path, quick=True, shipped_stage="pretrain")
+    assert pair["source"] == "shipped 'tiny-stage1' and 'tiny-noalign-stage1'"
+    assert pair["checkpoints"]["aligned"].endswith("weights/tiny-stage1.pt")
+    pair = nbk.model_pair(tmp_path, shipped_stage="pretrain")  # small ships no stage-1 weights here
+    assert pair["source"] == "shipped 'small' and 'small-noalign'"
+    assert "no shipped stage-1 weights 'small-stage1', 'small-noalign-stage1': using the fine-tuned pair" \
+        in capsys.readouterr().out
+    with pytest.raises(ValueError, match="shipped_stage: expected 'pretrain' or 'finetune', got 'stage2'"):
+        nbk.model_pair(tmp_path, shipped_stage="stage2")
