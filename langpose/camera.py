@@ -148,6 +148,58 @@ def denormalize_screen(x, w: float, h: float):
     return (x + np.array([1.0, h / w])) * w / 2
 
 
+#: The median 2D size of a person in the synthetic *training* views (``screen_size`` per frame,
+#: median over frames; 10-90 %: 0.136-0.212). The lifter sees no intrinsics, so it reads a person's
+#: apparent size as their size in metres; ``zoom_to_training`` maps other cameras onto this.
+TRAIN_SCREEN_SIZE = 0.175
+
+
+def screen_size(x2d) -> float:
+    """A sequence's 2D size: per frame the RMS distance of the visible joints (confidence > 0)
+    from their centroid, in screen-normalised units; the median over frames with >= 4 visible joints.
+
+    x2d: (T, J, 3) screen-normalised x, y and confidence. NaN when no frame qualifies.
+    """
+    x = np.asarray(x2d, dtype=np.float64)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise ValueError(f"screen_size: expected (T, J, 3) x, y, confidence, got shape {x.shape}")
+    vis = x[..., 2] > 0                                                   # (T, J)
+    n = vis.sum(1)                                                        # (T,)
+    ok = n >= 4
+    if not ok.any():
+        return float("nan")
+    xy, v = x[ok, :, :2], vis[ok][..., None]                              # (T', J, 2), (T', J, 1)
+    centre = (xy * v).sum(1, keepdims=True) / n[ok][:, None, None]        # (T', 1, 2)
+    sq = (((xy - centre) ** 2) * v).sum((1, 2)) / n[ok]                   # (T',)
+    return float(np.median(np.sqrt(sq)))
+
+
+def zoom_to_training(x2d, size: float = TRAIN_SCREEN_SIZE) -> tuple[np.ndarray, float]:
+    """Zoom screen-normalised 2D about the image centre so the person's ``screen_size`` is ``size``.
+
+    A zoom about the principal point is what a different focal length does, so the input stays a
+    valid perspective view: it is the view of a camera that shows the person as large as the
+    training cameras did. Returns ``(zoomed (T, J, 3) copy, factor)``; hidden joints stay 0.
+    """
+    x = np.array(x2d, dtype=np.float64)
+    s = screen_size(x)
+    if not np.isfinite(s) or s <= 0:
+        raise ValueError("zoom_to_training: no frame has 4 or more visible joints to measure the person's size")
+    factor = float(size) / s
+    x[..., :2] *= factor
+    x[..., :2] *= (x[..., 2:3] > 0)
+    return x, factor
+
+
+def zoom_pixels(keypoints, factor: float, width: float, height: float) -> np.ndarray:
+    """``zoom_to_training``'s zoom in pixels: (..., 3) x, y, confidence about the image centre."""
+    k = np.array(keypoints, dtype=np.float64)
+    _check_last(k, 3, "zoom_pixels")
+    centre = np.array([width / 2.0, height / 2.0])
+    k[..., :2] = centre + (k[..., :2] - centre) * float(factor)
+    return k
+
+
 def quaternion_to_matrix(q) -> np.ndarray:
     """Unit quaternion (w, x, y, z) -> rotation matrix (3, 3); q may be (..., 4)."""
     q = np.asarray(q, dtype=np.float64)

@@ -2,7 +2,7 @@
 
     langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
                   [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--flip]
-                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--no-html] [--overwrite]
+                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--zoom] [--no-html] [--overwrite]
     python -m langpose.lift ...   (the same)
 
 INPUT is COCO keypoint JSON, ``.npy`` or ``.npz`` (``langpose.data.wild``). The keypoints
@@ -36,6 +36,13 @@ stays. Non-finite poses are an error naming the cause. Input whose every joint i
 (confidence 0 after ``--min-score``; an integer array truncates scores below 1 to 0) is
 lifted with a warning (``AllHiddenWarning``), no action guess, and exit status 3.
 
+Camera: the lifter sees no intrinsics and was trained on cameras that show a person at a
+screen size of about ``TRAIN_SCREEN_SIZE`` (``langpose.camera``); it reads apparent size as
+metres, so a close or long-focal camera gives a too-large person. ``--zoom`` zooms the input
+about the image centre (a focal-length change, so still a valid view) until the person's
+median 2D size is the training cameras' (``zoom_to_training``); the factor is printed and
+stored as ``zoom`` in ``OUT.npz`` (1 without ``--zoom``).
+
 Frame rate: the model was trained at 50 fps (``MODEL_FPS``). ``--fps`` is the frame rate
 of the keypoints; when it differs, the 2D is resampled to 50 fps for the model (linear in
 time; a joint is masked where either neighbouring frame masks it) and the 3D poses and
@@ -55,6 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from langpose.atomic import atomic_write
+from langpose.camera import zoom_to_training
 from langpose.checkpoint import load_model, write_error
 from langpose.data.wild import load_keypoints
 from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, WINDOW, blend_weights, eval_mode, map_windows,
@@ -306,7 +314,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
               person: str = "single", min_score: float = 0.3, window: int | None = None,
               stride: int | None = None, flip: bool = False, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
               resample: bool = True, html: bool = True, batch_size: int = 64, blend: str = "cosine",
-              verbose: bool = True, overwrite: bool = False, progress: bool | None = None) -> dict:
+              verbose: bool = True, overwrite: bool = False, progress: bool | None = None, zoom: bool = False) -> dict:
     """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
 
     Returns a dict with the arrays written to ``OUT.npz`` (plus ``segments``, ``summary``,
@@ -349,6 +357,9 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     x2d = view_to_input(view)  # (T, 17, 3) normalised x, y, confidence
     T = len(x2d)
     all_hidden = _all_hidden(x2d)
+    factor = 1.0
+    if zoom and not all_hidden:
+        x2d, factor = zoom_to_training(x2d)  # the training cameras' apparent size
     if all_hidden:
         why = ("confidence 0: the file holds integers, so scores below 1 were truncated to 0; save the keypoints "
                "as floats" if view.meta.get("integer") else f"confidence below --min-score {min_score:g}")
@@ -381,7 +392,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
         "width": np.int64(view.width), "height": np.int64(view.height), "fps": np.float64(fps),
         "model_fps": np.float64(MODEL_FPS if retime else fps),
         "window": np.int64(window), "stride": np.int64(stride), "joint_names": np.array(H36M.names, dtype=str),
-        "all_hidden": np.bool_(all_hidden),
+        "all_hidden": np.bool_(all_hidden), "zoom": np.float64(factor),
     }
     mean = probs.mean(0) if vocab else np.zeros(0)
     order = np.argsort(-mean)[:top_k]
@@ -412,7 +423,8 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
         masked = 1.0 - float((view.keypoints2d[..., 2] > 0).mean())
         print(f"lifted {T} frames of {view.meta['source']} ({view.width}x{view.height} px, {masked:.0%} joints "
               f"masked) with windows of {window} frames, stride {stride}"
-              + (f" (resampled {fps:g} -> {MODEL_FPS:g} fps and back)" if retime else ""))
+              + (f" (resampled {fps:g} -> {MODEL_FPS:g} fps and back)" if retime else "")
+              + (f"; zoomed x{factor:.3g} to the training cameras' person size" if zoom and not all_hidden else ""))
         if summary:
             print("top actions over the sequence: " + "; ".join(f"{t} ({p:.2f})" for t, p in summary))
             for seg in segments[:MAX_PRINTED_SEGMENTS]:
@@ -467,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, default=MODEL_FPS,
                    help="frame rate of the keypoints (default 50, the model's); others are resampled to 50 and back")
     p.add_argument("--no-resample", action="store_true", help="lift the frames as they are whatever --fps says")
+    p.add_argument("--zoom", action="store_true",
+                   help="zoom the input about the image centre to the training cameras' person size (other cameras)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--no-html", action="store_true", help="skip OUT.html (an OUT.html of an earlier run is removed)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT.npz / OUT.html")
@@ -484,7 +498,7 @@ def main(argv=None) -> int:
                         layout=args.layout, person=args.person, min_score=args.min_score, window=args.window,
                         stride=args.stride, flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps,
                         resample=not args.no_resample, html=not args.no_html, batch_size=args.batch_size,
-                        blend=args.blend, overwrite=args.overwrite)
+                        blend=args.blend, overwrite=args.overwrite, zoom=args.zoom)
     for w in caught:
         if issubclass(w.category, AllHiddenWarning):
             print(f"langpose lift: warning: {w.message}", file=sys.stderr)

@@ -32,7 +32,7 @@ from typing import Sequence as Seq
 
 import numpy as np
 
-__all__ = ["world_poses", "triangulate", "vertical_extent", "demo_consistency", "shipped_consistency",
+__all__ = ["world_poses", "triangulate", "vertical_extent", "zoom_views", "demo_consistency", "shipped_consistency",
            "consistency_markdown", "write_consistency", "main", "DEFAULT_OUT", "COMMAND"]
 
 DEFAULT_OUT = Path("results/real_motion")
@@ -102,8 +102,24 @@ def _rms_size(poses) -> np.ndarray:
     return np.sqrt(np.nanmean(np.sum(np.asarray(poses) ** 2, axis=-1), axis=-1))
 
 
+def zoom_views(views: Seq) -> tuple[list, list[float]]:
+    """Each view zoomed about its image centre to the training cameras' person size
+    (``langpose.camera.zoom_to_training``, as ``langpose lift --zoom``): (views, factors)."""
+    from dataclasses import replace
+
+    from langpose.camera import zoom_pixels, zoom_to_training
+    from langpose.inference import view_to_input
+
+    out, factors = [], []
+    for v in views:
+        _, f = zoom_to_training(view_to_input(v))
+        out.append(replace(v, keypoints2d=zoom_pixels(v.keypoints2d, f, v.width, v.height)))
+        factors.append(round(f, 4))
+    return out, factors
+
+
 def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", window: int | None = None,
-                     stride: int | None = None, reference: bool = True) -> dict:
+                     stride: int | None = None, reference: bool = True, zoom: bool = False) -> dict:
     """Lift the Pose2Sim demo's cameras with ``model`` and score their agreement (mm).
 
     Args:
@@ -112,6 +128,8 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
             ``FileNotFoundError`` when the ``pose2sim`` wheel is not installed).
         window: frames per window (default ``lift.model_window(model)``, as ``langpose lift``).
         reference: also triangulate the keypoints for the height / rescaled diagnostics.
+        zoom: lift each camera zoomed to the training cameras' person size (``zoom_views``, as
+            ``langpose lift --zoom``); the triangulation uses the keypoints as recorded.
     Returns:
         ``multiview_consistency``'s dict (``mpjpe``, ``pairs``, ``per_camera``,
         ``per_joint``, ``frames``, ``cameras``, ``window``, ``stride``) plus ``trial``,
@@ -130,12 +148,13 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
         views = load_demo_trial(trial)
     views = list(views)
     window = int(window or model_window(model))
-    res = multiview_consistency(model, views, window=window, stride=stride)
+    lifted, factors = zoom_views(views) if zoom else (views, [1.0] * len(views))
+    res = multiview_consistency(model, lifted, window=window, stride=stride)
     # the same lift again, deterministic in eval mode, for the poses themselves (the score keeps none)
-    preds = predict_views(model, views, window=window, stride=stride)
+    preds = predict_views(model, lifted, window=window, stride=stride)
     rotations = [v.meta["R"] for v in views]
     world = world_poses(preds, rotations)
-    res.update(trial=trial, names=[v.camera for v in views], world=world,
+    res.update(trial=trial, names=[v.camera for v in views], world=world, zoom=factors,
                height_m=float(np.mean([vertical_extent(w) for w in world])))
     if reference:
         ref = triangulate(views)
@@ -147,8 +166,10 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
     return res
 
 
-def shipped_consistency(names: Seq[str] | None = None, trial: str = "balancing", progress: bool = True) -> dict:
-    """``demo_consistency`` of every shipped model (``langpose.pretrained``) -> ``{name: summary}``.
+def shipped_consistency(names: Seq[str] | None = None, trial: str = "balancing", progress: bool = True,
+                        zoom: Seq[bool] = (False, True)) -> dict:
+    """``demo_consistency`` of every shipped model (``langpose.pretrained``) -> ``{name: summary}``,
+    once per ``zoom`` setting (the zoomed rows are named ``"NAME --zoom"``).
 
     A summary is the result without the pose arrays, plus ``seconds`` (load + lift + score).
     """
@@ -159,13 +180,15 @@ def shipped_consistency(names: Seq[str] | None = None, trial: str = "balancing",
     views = load_demo_trial(trial)
     out = {}
     for name in names:
-        t0 = time.perf_counter()
-        res = demo_consistency(pretrained(name), views, trial=trial)
-        res = {k: v for k, v in res.items() if k not in ("world", "reference_world")}
-        res["seconds"] = round(time.perf_counter() - t0, 2)
-        out[name] = res
-        if progress:
-            print(f"{name}: {res['mpjpe']:.1f} mm ({res['seconds']:.1f} s)", flush=True)
+        for z in zoom:
+            t0 = time.perf_counter()
+            res = demo_consistency(pretrained(name), views, trial=trial, zoom=z)
+            res = {k: v for k, v in res.items() if k not in ("world", "reference_world")}
+            res["seconds"] = round(time.perf_counter() - t0, 2)
+            row = f"{name} --zoom" if z else name
+            out[row] = res
+            if progress:
+                print(f"{row}: {res['mpjpe']:.1f} mm ({res['seconds']:.1f} s)", flush=True)
     return out
 
 
@@ -192,7 +215,10 @@ def consistency_markdown(results: dict, command: str = COMMAND) -> str:
             "\nDiagnostics against a DLT triangulation of the same keypoints (`langpose.multiview.triangulate`): "
             "*predicted height* is the mean vertical extent (highest minus lowest joint, world z) of the "
             "predictions, *triangulated height* the person's; *at triangulated scale* is the disagreement after "
-            "scaling every predicted frame to the triangulated person's RMS joint distance from the pelvis.\n\n"
+            "scaling every predicted frame to the triangulated person's RMS joint distance from the pelvis. "
+            "*--zoom* rows lift each camera zoomed about its image centre until the person's 2D size is the "
+            "training cameras' (`langpose.camera.zoom_to_training`, `langpose lift --zoom`): a focal-length "
+            "change that the lifter, which sees no intrinsics, cannot make itself.\n\n"
             f"Made with `{command}` (`langpose/multiview.py`).\n")
 
 

@@ -89,3 +89,31 @@ def test_bad_shapes():
         camera.normalize_screen(np.zeros((4, 3)), 10, 10)
     with pytest.raises(ValueError, match="not a rotation"):
         camera.Camera(camera.H36M_INTRINSICS[0], np.eye(3) * 2, np.zeros(3))
+
+
+def test_screen_size_hand_computed_and_zoom_about_the_image_centre():
+    from langpose.camera import (TRAIN_SCREEN_SIZE, denormalize_screen, normalize_screen, screen_size, zoom_pixels,
+                                 zoom_to_training)
+
+    # four visible joints at (+-0.3, 0) and (0, +-0.4) around (0.1, 0.2): RMS radius sqrt((.09+.09+.16+.16)/4)
+    frame = np.array([[0.4, 0.2, 1], [-0.2, 0.2, 1], [0.1, 0.6, 1], [0.1, -0.2, 1], [5.0, 5.0, 0]])
+    x = np.stack([frame, frame, frame * [2, 2, 1]])  # the third frame twice as large
+    assert screen_size(x) == pytest.approx(np.sqrt(0.125))  # the median frame
+    z, f = zoom_to_training(x)
+    assert f == pytest.approx(TRAIN_SCREEN_SIZE / np.sqrt(0.125))
+    assert screen_size(z) == pytest.approx(TRAIN_SCREEN_SIZE)
+    assert np.allclose(z[:, :4, :2], x[:, :4, :2] * f) and (z[:, 4, :2] == 0).all()  # about the origin; hidden stay 0
+    assert np.array_equal(z[..., 2], x[..., 2])
+    # the same zoom in pixels, about the image centre, then normalised, is the screen zoom
+    w, h = 1088, 1920
+    px = np.concatenate([denormalize_screen(x[..., :2], w, h), x[..., 2:]], -1)
+    zp = zoom_pixels(px, f, w, h)
+    vis = x[..., 2] > 0
+    assert np.allclose(normalize_screen(zp[..., :2], w, h)[vis], z[..., :2][vis])
+    few = x.copy()
+    few[:, 1:, 2] = 0
+    assert np.isnan(screen_size(few))
+    with pytest.raises(ValueError, match="no frame has 4 or more visible joints"):
+        zoom_to_training(few)
+    with pytest.raises(ValueError, match=r"screen_size: expected \(T, J, 3\)"):
+        screen_size(x[..., :2])

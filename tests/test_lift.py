@@ -573,3 +573,27 @@ def test_progress_bar_on_a_terminal(tmp_path, walk_px, checkpoint, monkeypatch):
     assert asked[2:] == [True, True]
     lift.lift_file(src, checkpoint, layout="h36m", width=1000, height=1000, verbose=False)
     assert asked[4:] == [False, False]
+
+
+def test_lift_zoom_maps_a_close_camera_onto_the_training_size(tmp_path, walk_px, checkpoint, capsys):  # noqa: F811
+    from langpose.camera import TRAIN_SCREEN_SIZE, screen_size, zoom_to_training
+    from langpose.checkpoint import load_model
+    from langpose.data.wild import load_keypoints
+    from langpose.inference import view_to_input
+
+    px, _ = walk_px
+    big = px.copy()
+    big[..., :2] = 500 + (px[..., :2] - 500) * 2.5  # the same walk seen by a 2.5x longer lens
+    src = tmp_path / "close.npy"
+    np.save(src, big)
+    assert lift.main([str(src), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "z"), "--width", "1000",
+                      "--height", "1000", "--layout", "h36m", "--zoom", "--no-html"]) == 0
+    x = view_to_input(load_keypoints(src, width=1000, height=1000, layout="h36m"))
+    want = TRAIN_SCREEN_SIZE / screen_size(x)
+    assert f"zoomed x{want:.3g} to the training cameras' person size" in capsys.readouterr().out
+    res = np.load(tmp_path / "z.npz")
+    assert float(res["zoom"]) == pytest.approx(want)
+    model = load_model(checkpoint)
+    assert np.allclose(res["poses3d"], lift.lift_sequence(model, zoom_to_training(x)[0], 27, 13), atol=1e-5)
+    plain = lift.lift_file(src, model=model, width=1000, height=1000, layout="h36m", verbose=False)
+    assert float(plain["zoom"]) == 1.0 and not np.allclose(plain["poses3d"], res["poses3d"], atol=1e-3)

@@ -361,6 +361,33 @@ def test_multiview_a_scale_error_is_measured_and_removed_by_rescaling(scene):
     assert 0 < off["mpjpe_rescaled"] < 1.0 and abs(big["mpjpe_rescaled"] - off["mpjpe_rescaled"]) < 1e-9
 
 
+def test_multiview_zoom_removes_a_lifter_s_apparent_size_error(scene):
+    from langpose import multiview as MV
+
+    world, cams, trial, calib = scene
+    views = P.load_session(trial, calib)
+    zoomed, factors = MV.zoom_views(views)
+    assert len(factors) == 4 and all(f > 0 for f in factors)
+
+    class ApparentSize(CameraOracle):
+        """Right in every camera that shows the person at the training size; otherwise the pose
+        scaled by how much larger the person looks (a lifter that reads 2D size as metres)."""
+
+        def __init__(self):
+            super().__init__(zoomed, world)
+            rel = world - world[:, :1]
+            for v, f in zip(views, factors):
+                for t, x in enumerate(view_to_input(v)):
+                    self.table[np.round(x, 4).tobytes()] = (rel @ np.asarray(v.meta["R"]))[t] / f
+
+    raw = MV.demo_consistency(ApparentSize(), views, window=10)
+    zoom = MV.demo_consistency(ApparentSize(), views, window=10, zoom=True)
+    assert raw["zoom"] == [1.0] * 4 and zoom["zoom"] == factors
+    assert zoom["mpjpe"] < 1e-3 < raw["mpjpe"]
+    assert abs(zoom["height_m"] - MV.vertical_extent(world - world[:, :1])) < 1e-6
+    assert zoom["reference_height_m"] == raw["reference_height_m"]  # triangulated from the recorded keypoints
+
+
 def test_multiview_world_poses_and_errors(scene):
     from langpose import multiview as MV
 
@@ -405,6 +432,8 @@ def test_multiview_cli_on_the_real_demo(tmp_path, capsys):
         pytest.skip("no shipped tiny model")
     assert MV.main(["--models", "tiny", "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "pose2sim_consistency.json").read_text())
+    assert set(res["models"]) == {"tiny", "tiny --zoom"}
+    assert all(0.2 < f < 0.6 for f in res["models"]["tiny --zoom"]["zoom"])  # the demo shows the person ~2.5x larger
     r = res["models"]["tiny"]
     assert res["command"] == f"{MV.COMMAND} --models tiny --out {tmp_path}"
     assert r["cameras"] == 4 and r["frames"] == 83 and r["window"] == 27 and set(r["per_camera"]) == {
