@@ -78,7 +78,8 @@ def test_visualization_3d(run_dir, tmp_path):
     if find_spec("Pose2Sim") is not None:  # the Pose2Sim section: 4 cameras lifted, their disagreement
         mv = json.loads((run_dir / "multiview_demo.json").read_text())
         assert set(mv["per_camera"]) == {f"cam_0{c}" for c in range(1, 5)} and mv["frames"] == 83
-        assert 0 < mv["mpjpe_rescaled"] < mv["mpjpe"] and mv["reference_height_m"] > 1
+        assert mv["mpjpe"] > 0 and mv["mpjpe_rescaled"] > 0 and mv["reference_height_m"] > 1
+        assert len(mv["zoom"]) == 4 and all(0.2 < f < 0.6 for f in mv["zoom"])  # zoomed to the training size
 
 
 @pytest.mark.slow
