@@ -122,11 +122,12 @@ def real_motion_table(run_dir: Path, seed: int = 0, views: dict | None = None) -
 
 def shipped_table() -> str:
     """A markdown table of the shipped models' recorded results (``langpose.pretrained()``)."""
-    rows = ["| model | synthetic test P1 (mm) | P2 (mm) | DeepMimic P1 (mm) | pretrain + finetune steps |",
-            "|---|---|---|---|---|"]
+    rows = ["| model | stage | synthetic test P1 (mm) | P2 (mm) | DeepMimic P1 (mm) | pretrain + finetune steps |",
+            "|---|---|---|---|---|---|"]
     for name, e in pretrained().items():
-        rows.append(f"| {name} | {e['p1_mm']:.1f} | {e['p2_mm']:.1f} | {e['deepmimic_p1_mm']:.1f} | "
-                    f"{e['pretrain_steps']} + {e['finetune_steps']} |")
+        stage = e.get("stage", "finetune")
+        steps = f"{e['pretrain_steps']} + {e['finetune_steps'] if stage == 'finetune' else 0}"
+        rows.append(f"| {name} | {stage} | {e['p1_mm']:.1f} | {e['p2_mm']:.1f} | {e['deepmimic_p1_mm']:.1f} | {steps} |")
     return "\n".join(rows) if len(rows) > 2 else "(no shipped models in this installation)"
 
 

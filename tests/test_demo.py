@@ -22,7 +22,10 @@ def test_demo_prints_every_shipped_model_with_its_recorded_p1():
     listing = langpose.pretrained()
     assert listing, "no shipped models"
     for name, entry in listing.items():
-        assert f"| {name} | {entry['p1_mm']:.1f} |" in table
+        stage = entry.get("stage", "finetune")
+        steps = f"{entry['pretrain_steps']} + {entry['finetune_steps'] if stage == 'finetune' else 0}"
+        assert f"| {name} | {stage} | {entry['p1_mm']:.1f} |" in table
+        assert table.split(f"| {name} | {stage} |")[1].split("\n")[0].endswith(f"| {steps} |")
 
 
 def test_real_motion_table_of_the_model_notebook_04_evaluated(tmp_path):
