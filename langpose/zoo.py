@@ -7,6 +7,7 @@
     python -m langpose.zoo small          # retrain "small" from scratch with its committed recipe
     python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entries
     langpose.pretrained("small-stage1")   # the same model after stage 1 (before fine-tuning)
+    python -m langpose.zoo ship small     # install a finished run (its summary.json) without retraining
     python -m langpose.zoo report         # results/zoo/README.md: every shipped model on every test set
 
 Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
@@ -267,10 +268,30 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     with atomic_write(out / "evaluation_stage1.md", "w") as fh:
         fh.write(format_table(name + STAGE1, ev1))
     if ship:
-        install(name, run / "finetune" / "checkpoint.pt", summary)
-        install(name + STAGE1, run / "pretrain" / "checkpoint.pt",
-                summary | summary["stage1"] | {"description": f"{recipe.description}; its stage-1 weights "
-                                                              f"(before fine-tuning)", "stage": "pretrain"})
+        _install_pair(name, run, summary)
+    return summary
+
+
+def _install_pair(name: str, run: Path, summary: dict) -> None:
+    install(name, run / "finetune" / "checkpoint.pt", summary)
+    install(name + STAGE1, run / "pretrain" / "checkpoint.pt",
+            summary | summary["stage1"] | {"description": f"{summary['description']}; its stage-1 weights "
+                                                          f"(before fine-tuning)", "stage": "pretrain"})
+
+
+def ship(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
+    """Install a finished ``train(name, out_dir, run_dir)`` run as the shipped ``name`` and
+    ``name-stage1`` (no retraining, no re-evaluation: its ``summary.json`` holds the numbers)."""
+    path = Path(out_dir) / name / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no finished run of {name!r} to ship (python -m langpose.zoo {name} "
+                                f"--out {out_dir} --run-dir {run_dir})")
+    summary = json.loads(path.read_text())
+    run = Path(run_dir) / name
+    for stage in ("pretrain", "finetune"):
+        if not (run / stage / "checkpoint.pt").is_file():
+            raise FileNotFoundError(f"{run / stage / 'checkpoint.pt'}: the run's {stage} checkpoint is missing")
+    _install_pair(name, run, summary)
     return summary
 
 
@@ -343,6 +364,17 @@ def main(argv=None) -> int:
     if list(argv[:1]) == ["report"]:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         print(report(*argv[1:2]))
+        return 0
+    if list(argv[:1]) == ["ship"]:
+        sp = argparse.ArgumentParser(prog="python -m langpose.zoo ship",
+                                     description="install a finished run as the shipped NAME and NAME-stage1")
+        sp.add_argument("name", choices=sorted(RECIPES))
+        sp.add_argument("--out", default="results/zoo")
+        sp.add_argument("--run-dir", default="runs/zoo")
+        a = sp.parse_args(argv[1:])
+        summary = ship(a.name, a.out, a.run_dir)
+        print(f"shipped {a.name} and {a.name}{STAGE1} (regression P1 {summary['regression_p1_mm']:.2f} / "
+              f"{summary['stage1']['regression_p1_mm']:.2f} mm)")
         return 0
     ap = argparse.ArgumentParser(prog="python -m langpose.zoo", description=__doc__.split("\n\n")[0])
     ap.add_argument("name", choices=sorted(RECIPES))

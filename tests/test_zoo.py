@@ -82,3 +82,29 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monk
         assert payload["stage"] == index[name]["stage"]
     s1 = zoo.pretrained_from(tmp_path / "weights" / "unit-stage1.pt")
     assert len(s1.vocab) == 35
+
+
+def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "INDEX", tmp_path / "weights" / "index.json")
+    with pytest.raises(FileNotFoundError, match="no finished run of 'tiny' to ship"):
+        zoo.ship("tiny", tmp_path / "results", tmp_path / "runs")
+    # a finished run: both stages' checkpoint files and a summary (install itself is tested above)
+    run = tmp_path / "runs" / "tiny"
+    for stage in ("pretrain", "finetune"):
+        (run / stage).mkdir(parents=True)
+        (run / stage / "checkpoint.pt").write_bytes(b"")  # install is replaced below
+    out = tmp_path / "results" / "tiny"
+    out.mkdir(parents=True)
+    ev = {"synthetic_test": {"p1": 50.0, "p2": 40.0}, "robustness": {}, "deepmimic": {"p1": 180.0}}
+    summary = {"description": "d", "preset": "tiny", "seed": 0, "evaluation": ev, "regression_p1_mm": 1.0,
+               "stage1": {"evaluation": ev, "regression_p1_mm": 2.0}}
+    (out / "summary.json").write_text(json.dumps(summary))
+    installed = []
+    monkeypatch.setattr(zoo, "install", lambda name, path, s: installed.append((name, path, s.get("stage"))))
+    assert zoo.main(["ship", "tiny", "--out", str(tmp_path / "results"), "--run-dir", str(tmp_path / "runs")]) == 0
+    assert installed == [("tiny", run / "finetune" / "checkpoint.pt", None),
+                         ("tiny-stage1", run / "pretrain" / "checkpoint.pt", "pretrain")]
+    (run / "pretrain" / "checkpoint.pt").unlink()
+    with pytest.raises(FileNotFoundError, match="the run's pretrain checkpoint is missing"):
+        zoo.ship("tiny", tmp_path / "results", tmp_path / "runs")
