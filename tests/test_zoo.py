@@ -9,7 +9,7 @@ import torch
 import langpose
 from langpose import zoo
 
-SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign")
+SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign", "tiny-stage1", "tiny-noalign-stage1")
 
 
 def test_every_recipe_ships_with_an_index_entry_and_weights():
@@ -35,6 +35,9 @@ def test_shipped_model_still_scores_its_recorded_p1(name):
 
 def test_aligned_models_carry_their_vocabulary_and_noalign_ones_lift_without():
     assert len(langpose.pretrained("tiny").vocab) == 35
+    assert len(langpose.pretrained("tiny-stage1").vocab) == 35
+    listing = langpose.pretrained()
+    assert {listing[n]["stage"] for n in SHIPPED if n.endswith("-stage1")} == {"pretrain"}
     model = langpose.pretrained("tiny-noalign")
     x = torch.zeros(1, model.cfg.max_frames, 17, 3)
     x[..., 2] = 1.0
