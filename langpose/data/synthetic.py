@@ -32,6 +32,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -270,13 +271,13 @@ def pose_noise(T: int, fps: float, rng: np.random.Generator, amplitude: float, w
 
 
 def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds: float = 0.3, name: str = "seq",
-               start=None, yaw0=None, offsets: dict | None = None) -> Sequence:
+               start=None, yaw0=None, offsets: Callable[[int], dict] | None = None) -> Sequence:
     """One sequence of ``subject`` performing ``actions`` (ids or texts) in order, blended.
 
     ``rng`` (numpy Generator) draws durations, speeds, amplitudes, phases, start
     position and facing (unless ``start`` (x, y) / ``yaw0`` (rad) are given).
-    ``offsets`` maps channels to functions of the frame count giving ``(T,)`` arrays added
-    to the blended programs (pose variety: ``pose_noise``).
+    ``offsets(T)`` returns ``{channel: (T,) array}`` added to the blended programs (pose and
+    tilt variety: ``pose_noise``).
     """
     ids = [a if isinstance(a, (int, np.integer)) else action_id(a) for a in actions]
     if not ids:
