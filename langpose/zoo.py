@@ -91,13 +91,14 @@ RECIPES: dict[str, Recipe] = {
                    CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
     "tiny-noalign": Recipe("tiny", "tiny lifter (T=27), same recipe without alignment (lambda_align=0)",
                            CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
-    "small": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning; detector-like 2D noise "
-                             "and pose variety for real motion",
-                    CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY + _ALIGN, CPU_FINETUNE + DETECTOR_NOISE + POSE_VARIETY,
-                    3000, 500),
+    "small": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning",
+                    CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
     "small-noalign": Recipe("small", "small lifter (T=81), same recipe without alignment (lambda_align=0)",
-                            CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY + _NOALIGN,
-                            CPU_FINETUNE + DETECTOR_NOISE + POSE_VARIETY, 3000, 500),
+                            CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
+    "small-real": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning; detector-like 2D noise "
+                                  "and pose variety for real motion",
+                         CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY + _ALIGN, CPU_FINETUNE + DETECTOR_NOISE + POSE_VARIETY,
+                         3000, 500),
 }
 
 
@@ -268,20 +269,21 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     with atomic_write(out / "evaluation_stage1.md", "w") as fh:
         fh.write(format_table(name + STAGE1, ev1))
     if ship:
-        _install_pair(name, run, summary)
+        _install_pair(name, run, summary, stage1)
     return summary
 
 
-def _install_pair(name: str, run: Path, summary: dict) -> None:
+def _install_pair(name: str, run: Path, summary: dict, stage1: bool = True) -> None:
     install(name, run / "finetune" / "checkpoint.pt", summary)
-    install(name + STAGE1, run / "pretrain" / "checkpoint.pt",
-            summary | summary["stage1"] | {"description": f"{summary['description']}; its stage-1 weights "
-                                                          f"(before fine-tuning)", "stage": "pretrain"})
+    if stage1:
+        install(name + STAGE1, run / "pretrain" / "checkpoint.pt",
+                summary | summary["stage1"] | {"description": f"{summary['description']}; its stage-1 weights "
+                                                              f"(before fine-tuning)", "stage": "pretrain"})
 
 
-def ship(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
-    """Install a finished ``train(name, out_dir, run_dir)`` run as the shipped ``name`` and
-    ``name-stage1`` (no retraining, no re-evaluation: its ``summary.json`` holds the numbers)."""
+def ship(name: str, out_dir="results/zoo", run_dir="runs/zoo", stage1: bool = True) -> dict:
+    """Install a finished ``train(name, out_dir, run_dir)`` run as the shipped ``name`` and (with
+    ``stage1``) ``name-stage1`` (no retraining, no re-evaluation: its ``summary.json`` holds the numbers)."""
     path = Path(out_dir) / name / "summary.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no finished run of {name!r} to ship (python -m langpose.zoo {name} "
@@ -291,7 +293,7 @@ def ship(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
     for stage in ("pretrain", "finetune"):
         if not (run / stage / "checkpoint.pt").is_file():
             raise FileNotFoundError(f"{run / stage / 'checkpoint.pt'}: the run's {stage} checkpoint is missing")
-    _install_pair(name, run, summary)
+    _install_pair(name, run, summary, stage1)
     return summary
 
 
@@ -371,10 +373,11 @@ def main(argv=None) -> int:
         sp.add_argument("name", choices=sorted(RECIPES))
         sp.add_argument("--out", default="results/zoo")
         sp.add_argument("--run-dir", default="runs/zoo")
+        sp.add_argument("--no-stage1", action="store_true", help="ship the fine-tuned weights only")
         a = sp.parse_args(argv[1:])
-        summary = ship(a.name, a.out, a.run_dir)
-        print(f"shipped {a.name} and {a.name}{STAGE1} (regression P1 {summary['regression_p1_mm']:.2f} / "
-              f"{summary['stage1']['regression_p1_mm']:.2f} mm)")
+        summary = ship(a.name, a.out, a.run_dir, stage1=not a.no_stage1)
+        print(f"shipped {a.name} (regression P1 {summary['regression_p1_mm']:.2f} mm)" + (
+            "" if a.no_stage1 else f" and {a.name}{STAGE1} ({summary['stage1']['regression_p1_mm']:.2f} mm)"))
         return 0
     ap = argparse.ArgumentParser(prog="python -m langpose.zoo", description=__doc__.split("\n\n")[0])
     ap.add_argument("name", choices=sorted(RECIPES))

@@ -108,6 +108,10 @@ def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
     assert zoo.main(["ship", "tiny", "--out", str(tmp_path / "results"), "--run-dir", str(tmp_path / "runs")]) == 0
     assert installed == [("tiny", run / "finetune" / "checkpoint.pt", None),
                          ("tiny-stage1", run / "pretrain" / "checkpoint.pt", "pretrain")]
+    installed.clear()
+    assert zoo.main(["ship", "tiny", "--out", str(tmp_path / "results"), "--run-dir", str(tmp_path / "runs"),
+                     "--no-stage1"]) == 0
+    assert [n for n, _, _ in installed] == ["tiny"]
     (run / "pretrain" / "checkpoint.pt").unlink()
     with pytest.raises(FileNotFoundError, match="the run's pretrain checkpoint is missing"):
         zoo.ship("tiny", tmp_path / "results", tmp_path / "runs")
