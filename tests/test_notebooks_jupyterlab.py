@@ -391,10 +391,6 @@ def test_quickstart_error_with_the_shipped_model(lab_session):
     assert res["mpjpe_mm"] < 40, f"quickstart error {res['mpjpe_mm']:.1f} mm with shipped {res['model']['name']!r}"
 
 
-@pytest.mark.xfail(reason="the shipped aligned models recognise actions weakly (small: 13.5 % top-1, tiny: 28.7 %; "
-                          "results/zoo/README.md): 'someone squats' returned no squat in the top 3 with either "
-                          "(issue 8: alignment at CPU budget); the mechanics are asserted by the other tests",
-                   strict=False)
 def test_an_action_query_finds_that_action_with_the_shipped_models(lab_session):
     s = lab_session
     if not _shipped(s["06"]["text"]):
