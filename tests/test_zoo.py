@@ -9,8 +9,8 @@ import torch
 import langpose
 from langpose import zoo
 
-SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign", "tiny-stage1", "tiny-noalign-stage1", "small-stage1",
-           "small-noalign-stage1")
+SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign", "small-real",
+           "tiny-stage1", "tiny-noalign-stage1", "small-stage1", "small-noalign-stage1")
 
 
 def test_every_recipe_ships_with_an_index_entry_and_weights():
