@@ -101,6 +101,12 @@ class Subject:
         return off
 
 
+def _standing_height(lengths: dict) -> float:
+    """Ankle to crown when standing upright (m): the vertical bones, the neck and head at their rest tilt."""
+    L = lengths
+    return L["ankle"] + L["shin"] + L["thigh"] + L["spine"] + L["thorax"] + 0.94 * L["neck"] + 0.99 * L["head"] + _CROWN
+
+
 def make_subjects(n: int = 8) -> tuple[Subject, ...]:
     """``n`` subjects S1..Sn, heights evenly spread over 1.52-1.93 m, fixed proportions.
 
@@ -117,9 +123,7 @@ def make_subjects(n: int = 8) -> tuple[Subject, ...]:
         h = float(heights[order[i]])
         scale = {k: 1 + rng.uniform(-0.05, 0.05) for k in _REF}
         raw = {k: v * scale[k] for k, v in _REF.items()}
-        vertical = raw["ankle"] + raw["shin"] + raw["thigh"] + raw["spine"] + raw["thorax"] + 0.94 * raw["neck"] \
-            + 0.99 * raw["head"] + _CROWN
-        s = h / vertical
+        s = h / _standing_height(raw)
         subjects.append(Subject(f"S{i + 1}", h, {k: v * s for k, v in raw.items()}))
     return tuple(subjects)
 
@@ -140,10 +144,8 @@ def vary_body(subject: Subject, rng: np.random.Generator, variety: float,
     if not 0.0 <= variety < 1.0:
         raise ValueError(f"vary_body: variety must be in [0, 1), got {variety}")
     raw = {k: v * (1 + rng.uniform(-variety, variety)) for k, v in subject.lengths.items()}
-    vertical = raw["ankle"] + raw["shin"] + raw["thigh"] + raw["spine"] + raw["thorax"] + 0.94 * raw["neck"] \
-        + 0.99 * raw["head"] + _CROWN
     h = float(rng.uniform(*heights))
-    return Subject(subject.name, h, {k: v * h / vertical for k, v in raw.items()})
+    return Subject(subject.name, h, {k: v * h / _standing_height(raw) for k, v in raw.items()})
 
 
 # ---------------------------------------------------------------------- kinematics
