@@ -39,6 +39,10 @@ TRIALS = {
     "body_pose_variety": ("+ body variety (as above) and pose variety: smooth random joint-angle offsets up to "
                           "0.6 rad per channel, whole-body pitch and roll included",
                           ("data.body_variety=0.3", "data.pose_variety=0.6")),
+    "pose_variety": ("+ pose variety alone: smooth random joint-angle offsets up to 0.6 rad per channel, "
+                     "whole-body pitch and roll included (training bodies unchanged)", ("data.pose_variety=0.6",)),
+    "pose_variety_0.3": ("+ pose variety alone at half the amplitude: offsets up to 0.3 rad per channel",
+                         ("data.pose_variety=0.3",)),
 }
 METRICS = (("deepmimic_p1", "DeepMimic P1 (val)"), ("p1", "synthetic test P1"), ("p2", "synthetic test P2"))
 

@@ -18,7 +18,9 @@ encoder is needed).
 
 The model's linear skip path (``ModelConfig.linear_skip``) is warm-started in closed form on
 the training windows before the first step of pretraining (``warm_start_skip``), so the
-transformer learns a residual from the start instead of sitting on the mean pose.
+transformer learns a residual from the start instead of sitting on the mean pose. With
+``optim.ema`` an exponential moving average of the weights (``langpose.ema``) follows every
+step, and it is the average that is validated and saved as ``checkpoint.pt``.
 
 The loop reads top to bottom: ``_fit`` builds the data, the model, the optimiser, resumes,
 then per epoch runs ``train_step`` on each batch, validates, saves (``_save``) and calls
@@ -59,6 +61,7 @@ from langpose.data.corruption import build_corruption
 from langpose.data.label_sets import relabel_views
 from langpose.data.registry import SEQUENCE_DATASETS, load_views
 from langpose.data.windows import WindowDataset
+from langpose.ema import EMA
 from langpose.evaluate import evaluate
 from langpose.losses import compute_losses
 from langpose.models import build_model
@@ -425,11 +428,13 @@ def _build_model(cfg: TrainConfig, stage: str, train_full, init_payload, init_ch
     return model, vocab, text_emb
 
 
-def _resume(run_dir: Path, stage: str, model, optimizer, scaler, info) -> tuple[int, list, float, list | None]:
-    """(start epoch, history, best score, vocab or None) from ``run_dir/last.pt``, loaded into model/optimizer."""
+def _resume(run_dir: Path, stage: str, model, optimizer, scaler, info) -> tuple[int, list, float, list | None,
+                                                                                dict | None]:
+    """(start epoch, history, best score, vocab or None, EMA state or None) from ``run_dir/last.pt``,
+    loaded into model/optimizer."""
     last_path = run_dir / "last.pt"
     if not last_path.is_file():  # prepare_run_dir has said so, at WARNING
-        return 0, [], math.inf, None
+        return 0, [], math.inf, None, None
     payload = ckpt.load(last_path)
     if payload.get("stage", stage) != stage:
         raise ckpt.CheckpointError(f"checkpoint {last_path}: written by stage {payload.get('stage')!r}, "
@@ -444,16 +449,20 @@ def _resume(run_dir: Path, stage: str, model, optimizer, scaler, info) -> tuple[
     epoch = int(payload.get("epoch", 0))
     if info.is_main:
         logger.info("resuming %s from %s at epoch %d", stage, last_path, epoch)
-    return epoch, list(payload.get("history", [])), float(payload.get("best", math.inf)), list(payload["vocab"])
+    return (epoch, list(payload.get("history", [])), float(payload.get("best", math.inf)), list(payload["vocab"]),
+            payload.get("ema"))
 
 
-def _save(run_dir: Path, model, cfg, vocab, stage, history, best, improved, optimizer, scaler) -> None:
-    """``last.pt`` (full state), ``checkpoint.pt`` (when the epoch improved) and ``metrics.jsonl``."""
+def _save(run_dir: Path, model, cfg, vocab, stage, history, best, improved, optimizer, scaler, ema=None) -> None:
+    """``last.pt`` (full state: the live weights and their average), ``checkpoint.pt`` (when the
+    epoch improved: the averaged weights with ``optim.ema``, else the live ones) and ``metrics.jsonl``."""
     base = {"stage": stage, "epoch": history[-1]["epoch"], "history": history, "best": best}
-    ckpt.save(run_dir / "last.pt", model, cfg, vocab, {
-        **base, "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_state()})
+    state = {"optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_state()}
+    if ema is not None:
+        state["ema"] = ema.state_dict()
+    ckpt.save(run_dir / "last.pt", model, cfg, vocab, {**base, **state})
     if improved or not (run_dir / "checkpoint.pt").is_file():
-        ckpt.save(run_dir / "checkpoint.pt", model, cfg, vocab, base)
+        ckpt.save(run_dir / "checkpoint.pt", model if ema is None else ema.module, cfg, vocab, base)
     write_metrics(run_dir / "metrics.jsonl", history)
 
 
@@ -487,12 +496,16 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_ep
     optimizer = torch.optim.AdamW(_param_groups(model, cfg.optim), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     amp_dtype = _amp_dtype(cfg.optim, device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-    start_epoch, history, best = 0, [], math.inf
+    start_epoch, history, best, ema_state = 0, [], math.inf, None
     if resume:
-        start_epoch, history, best, stored_vocab = _resume(run_dir, stage, model, optimizer, scaler, info)
+        start_epoch, history, best, stored_vocab, ema_state = _resume(run_dir, stage, model, optimizer, scaler, info)
         vocab = stored_vocab if stored_vocab is not None else vocab
     if stage == "pretrain" and not history:
         warm_start_skip(model, train_full, seed=cfg.seed)  # closed form, before the first step
+    ema = EMA(model, cfg.optim.ema) if cfg.optim.ema else None  # validated and saved in place of the live weights
+    if ema is not None and ema_state is not None:
+        ema.load_state_dict(ema_state)
+    scored = model if ema is None else ema.module
     if info.is_main:
         _write_json_atomic(run_dir / "config.json", {"stage": stage, "init_checkpoint":
                            None if init_checkpoint is None else str(init_checkpoint), **to_dict(cfg)})
@@ -510,13 +523,13 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_ep
         torch.manual_seed(_mix(cfg.seed, epoch, info.rank, 1))  # dropout etc.: per epoch and rank
         net.train()
         sums, steps = _run_epoch(net, loader, cfg, optimizer, scaler, text_dev, amp_dtype, epoch,
-                                 steps_per_epoch, stage, info, device)
+                                 steps_per_epoch, stage, info, device, ema)
         rec = {"epoch": epoch + 1, "stage": stage, "lr": lr_at(cfg.optim, epoch, 0, steps_per_epoch),
                "steps": steps}
         rec.update({f"train_{k}": ddp_utils.all_reduce_mean(float(v) / max(steps, 1), info) for k, v in sums.items()})
         if val_views is not None and cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0
                                                          or epoch + 1 == cfg.optim.epochs):
-            rec.update(validate(net, val_views, cfg, recognition=stage == "pretrain"))
+            rec.update(validate(net if ema is None else scored, val_views, cfg, recognition=stage == "pretrain"))
         if hasattr(model, "scale"):
             rec["logit_scale"] = float(model.scale().detach())  # exp(log scale), clamped
         rec["seconds"] = round(time.time() - t_epoch, 3)
@@ -524,11 +537,11 @@ def _fit(cfg, run_dir, stage, init_checkpoint, init_payload, resume, info, on_ep
         score = rec.get("val_p1_mm", rec.get("train_total", math.inf))
         improved, best = score <= best, min(best, score)
         if info.is_main:
-            _save(run_dir, model, cfg, vocab, stage, history, best, improved, optimizer, scaler)
+            _save(run_dir, model, cfg, vocab, stage, history, best, improved, optimizer, scaler, ema)
             logger.info("%s epoch %d/%d: %s", stage, epoch + 1, cfg.optim.epochs,
                         ", ".join(f"{k}={v:.4g}" for k, v in rec.items() if isinstance(v, float)))
         if on_epoch_end is not None:
-            on_epoch_end(model, rec)
+            on_epoch_end(scored, rec)
         ddp_utils.barrier(info)
     return {"stage": stage, "run_dir": str(run_dir), "epochs": len(history),
             "checkpoint": str(run_dir / "checkpoint.pt"), "last": str(run_dir / "last.pt"),
@@ -545,8 +558,9 @@ def _val_views(cfg: TrainConfig, cap: int):
 
 
 def _run_epoch(net, loader, cfg, optimizer, scaler, text_emb, amp_dtype, epoch, steps_per_epoch, stage, info,
-               device) -> tuple[dict, int]:
-    """``train_step`` over one epoch's batches (LR set per step); (summed loss terms, steps)."""
+               device, ema=None) -> tuple[dict, int]:
+    """``train_step`` over one epoch's batches (LR set per step; the weight average updated after
+    each step); (summed loss terms, steps)."""
     it = loader
     show = _progress_enabled(cfg, info)
     if show:
@@ -567,6 +581,8 @@ def _run_epoch(net, loader, cfg, optimizer, scaler, text_emb, amp_dtype, epoch, 
                                     text_emb, amp_dtype)
             except FloatingPointError as exc:
                 raise FloatingPointError(f"{stage} epoch {epoch + 1} step {step}: {exc}") from None
+            if ema is not None:
+                ema.update(ddp_utils.unwrap(net))
             for k, v in losses.items():  # summed on the device: no host sync per step
                 sums[k] = sums[k] + v if k in sums else v.clone()
             steps += 1

@@ -89,6 +89,9 @@ class OptimConfig:
         warmup_steps: linear warm-up from ~0 to ``lr`` over the first steps (0: none).
         epochs: number of epochs. max_steps: cap on optimisation steps per epoch (0: no cap).
         grad_clip: max global gradient norm (0: off).
+        ema: decay of an exponential moving average of the weights (``langpose.ema.EMA``), updated
+            after every step; the average is what is validated, passed to ``on_epoch_end`` and saved
+            as ``checkpoint.pt`` (0: off, the live weights).
         skip_lr_scale: learning-rate multiplier of the closed-form-initialised linear skip path
             (``model.linear_skip``; 0 keeps it frozen at its closed-form fit, 1 trains it like the rest).
         amp: "auto" (bf16 on a CUDA device that supports it, else off), "bf16", "fp16" or "none".
@@ -105,6 +108,7 @@ class OptimConfig:
     max_steps: int = 0
     grad_clip: float = 1.0
     skip_lr_scale: float = 1.0
+    ema: float = 0.0
     amp: str = "auto"
 
 
@@ -136,6 +140,8 @@ class TrainConfig:
             raise ConfigError(f"optim.schedule: expected 'exp' or 'cosine', got {self.optim.schedule!r}")
         if self.optim.amp not in ("auto", "bf16", "fp16", "none"):
             raise ConfigError(f"optim.amp: expected 'auto', 'bf16', 'fp16' or 'none', got {self.optim.amp!r}")
+        if not 0.0 <= self.optim.ema < 1.0:
+            raise ConfigError(f"optim.ema: expected a decay in [0, 1) (0: off), got {self.optim.ema!r}")
         if not self.optim.skip_lr_scale >= 0:
             raise ConfigError(f"optim.skip_lr_scale: expected a multiplier >= 0, got {self.optim.skip_lr_scale!r}")
         for name in ("epochs", "batch_size", "window"):
