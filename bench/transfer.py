@@ -43,6 +43,9 @@ TRIALS = {
                      "whole-body pitch and roll included (training bodies unchanged)", ("data.pose_variety=0.6",)),
     "pose_variety_0.3": ("+ pose variety alone at half the amplitude: offsets up to 0.3 rad per channel",
                          ("data.pose_variety=0.3",)),
+    "floor_actions": ("+ floor-level and acrobatic actions: one of crawl, kneel, lie down on the back or face down "
+                      "and get up, roll over, cartwheel inserted into half of the training sequences",
+                      ("data.floor_actions=0.5",)),
 }
 METRICS = (("deepmimic_p1", "DeepMimic P1 (val)"), ("p1", "synthetic test P1"), ("p2", "synthetic test P2"))
 

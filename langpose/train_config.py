@@ -47,6 +47,10 @@ class DataConfig:
             sequences (``SyntheticConfig.pose_variety``; 0: the programs alone).
         tilt_variety: synthetic only: slow whole-body pitch and roll (rad) on the training
             sequences (``SyntheticConfig.tilt_variety``; 0: always upright).
+        floor_actions: synthetic only: the fraction of training sequences that get one floor-level
+            or acrobatic action (crawl, kneel, lie down and get up, roll over, cartwheel:
+            ``SyntheticConfig.floor_actions``; 0: standing actions only). The vocabulary grows by
+            those actions' texts; validation and test sequences stay the same.
         camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
             own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
             0: the studio ring). Validation keeps the ring.
@@ -68,6 +72,7 @@ class DataConfig:
     body_variety: float = 0.0
     pose_variety: float = 0.0
     tilt_variety: float = 0.0
+    floor_actions: float = 0.0
     camera_variety: float = 0.0
 
     def __post_init__(self):

@@ -285,3 +285,98 @@ def test_tilt_variety_lays_bodies_down_in_training_sequences_only():
     assert np.median(more) > 10 and max(more) > 30
     with pytest.raises(ValueError, match="tilt_variety must be in"):
         S.SyntheticConfig(tilt_variety=-1.0)
+
+
+# --------------------------------------------------------------------------- floor-level actions
+def _floor(text, seed=1):
+    return S.synthesize(S.SUBJECTS[0], [text], np.random.default_rng(seed), yaw0=0.0, start=(0, 0))
+
+
+def _middle(seq, lo=0.4, hi=0.6):
+    T = len(seq)
+    return seq.joints3d[int(lo * T):int(hi * T)]
+
+
+def test_floor_actions_start_and_end_standing_and_go_down_in_between():
+    standing = _floor("stand still").joints3d[:, 10, 2].mean()  # head height standing
+    assert S.FLOOR_ACTIONS and len(set(S.FLOOR_ACTIONS) & set(S.ACTIONS)) == 0
+    for text in S.FLOOR_ACTIONS:
+        seq = _floor(text)
+        P = seq.joints3d
+        assert seq.vocab == S.ALL_ACTIONS and set(seq.labels) == {S.action_id(text)}
+        assert H36M.bone_lengths(P).std(0).max() < 1e-3, text  # one rigid body
+        assert P[..., 2].min() > -0.03, text                   # grounded, never below the floor
+        for f in (0, -1):                                      # upright at both ends
+            assert abs(P[f, 10, 2] - standing) < 0.1, text
+        assert np.abs(np.diff(P, axis=0)).max() < 0.25, text   # no jumps between frames (50 fps)
+        # knees and elbows never bend backwards, on the floor too
+        hips, shoulders = _unit(P[:, 4] - P[:, 1]), _unit(P[:, 11] - P[:, 14])
+        for a, b, c in ((1, 2, 3), (4, 5, 6)):
+            assert hinge_sign(P, a, b, c, hips).min() > -1e-3, text
+    head = lambda t: _middle(_floor(t))[:, 10, 2]  # noqa: E731
+    assert head("crawl on hands and knees").max() < 0.8 * standing
+    for lying in ("lie down on the back and get up", "lie face down and get up", "roll over on the floor"):
+        mid = _middle(_floor(lying))
+        assert (mid[..., 2].max(1) - mid[..., 2].min(1)).max() < 0.45, lying  # the whole body near the floor
+    kneel = _middle(_floor("kneel down"))
+    assert kneel[:, [2, 5], 2].max() < 0.15 and kneel[:, 10, 2].min() > 0.55 * standing  # knees down, trunk up
+    cart = _floor("do a cartwheel").joints3d
+    assert (cart[:, 10, 2] < cart[:, 0, 2]).any()  # upside down at some point: head below the pelvis
+
+
+def test_floor_action_faces_and_rolls():
+    """Face down means the chest faces the floor; rolling over turns it down and back up."""
+    def chest_normal_z(P):  # forward normal of the trunk plane (left shoulder, right shoulder, pelvis)
+        n = np.cross(P[:, 11] - P[:, 0], P[:, 14] - P[:, 0])
+        return (n / np.linalg.norm(n, axis=-1, keepdims=True))[:, 2]
+    up = chest_normal_z(_middle(_floor("lie down on the back and get up")))
+    down = chest_normal_z(_middle(_floor("lie face down and get up")))
+    assert np.sign(up).tolist() != np.sign(down).tolist()
+    assert abs(up.mean()) > 0.8 and abs(down.mean()) > 0.8 and np.sign(up.mean()) == -np.sign(down.mean())
+    roll = chest_normal_z(_middle(_floor("roll over on the floor"), 0.25, 0.75))
+    assert roll.max() > 0.8 and roll.min() < -0.8  # faces up and faces down during the roll
+    assert "spin" in S.CHANNELS and "spin" not in S.POSE_CHANNELS  # pose variety leaves the roll alone
+
+
+def test_floor_actions_go_into_training_sequences_only():
+    base = {q.name: q for q in S.generate_dataset(S.SyntheticConfig.quick())}
+    cfg = S.SyntheticConfig.quick(floor_actions=1.0)
+    split = S.split_subjects(cfg)
+    sit, stand = S.action_id("sit down"), S.action_id("stand up")
+    floor_seqs = 0
+    for q in S.generate_dataset(cfg):
+        assert q.vocab == S.ALL_ACTIONS
+        if q.subject in split["train"]:
+            ids = [int(k) for k in q.labels[np.r_[True, np.diff(q.labels) != 0]]]  # the chain, in order
+            extra = [k for k in ids if k >= len(S.ACTIONS)]
+            assert len(extra) == 1  # exactly one floor action per sequence at fraction 1
+            floor_seqs += 1
+            assert all(b == stand for a, b in zip(ids, ids[1:]) if a == sit)  # 'sit down' still followed by 'stand up'
+            assert len(q) > len(base[q.name])
+        else:  # validation and test: the same as without floor actions, labels included
+            assert np.array_equal(q.joints3d, base[q.name].joints3d)
+            assert np.array_equal(q.labels, base[q.name].labels)
+    assert floor_seqs == len(split["train"]) * cfg.sequences_per_subject
+    none = S.generate_dataset(S.SyntheticConfig.quick(floor_actions=0.0))
+    assert all(q.vocab == S.ACTIONS and q.labels.max() < len(S.ACTIONS) for q in none)
+    with pytest.raises(ValueError, match=r"floor_actions must be a fraction in \[0, 1\], got 1.5"):
+        S.SyntheticConfig(floor_actions=1.5)
+
+
+def test_floor_action_ids_and_vocab_errors(tmp_path):
+    assert S.action_id("crawl on hands and knees") == len(S.ACTIONS)
+    assert S.ALL_ACTIONS[:len(S.ACTIONS)] == S.ACTIONS
+    rng = np.random.default_rng(0)
+    assert S.synthesize(S.SUBJECTS[0], ["squat"], rng).vocab == S.ACTIONS
+    with pytest.raises(ValueError, match="vocab must be ACTIONS or ALL_ACTIONS"):
+        S.synthesize(S.SUBJECTS[0], ["kneel down"], rng, vocab=S.ACTIONS)
+    with pytest.raises(KeyError, match=r"unknown action id 99; expected 0\.\.40"):
+        S.synthesize(S.SUBJECTS[0], [99], rng)
+    # through the training config, and cached with their vocabulary
+    from langpose.train import load_split_views
+    from langpose.train_config import train_config
+    cfg = train_config("tiny", ["data.quick=true", "data.floor_actions=1.0", f"data.data_root={tmp_path}"])
+    for _ in range(2):  # generated, then read back from the cache
+        views = load_split_views(cfg, "train")
+        assert tuple(views[0].vocab) == S.ALL_ACTIONS
+        assert max(int(v.labels.max()) for v in views) >= len(S.ACTIONS)

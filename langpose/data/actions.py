@@ -12,8 +12,10 @@ body's midline, "twist" rotates about the limb's own axis, outward positive):
 
 - root: ``v_fwd``, ``v_left`` (m/s in the body frame), ``yaw_rate`` (rad/s, to the
   left positive), ``flight`` (m above the ground, for jumps), ``pitch`` (whole-body tilt
-  forward) and ``roll`` (to the left; both 0 in every program, used by the generator's
-  pose variety);
+  forward), ``roll`` (whole-body tilt to the left, about the forward axis) and ``spin``
+  (turn about the body's own long axis: rolling over while lying). The standing programs
+  leave the last three at 0; the floor-level programs (``FLOOR_ACTION_LIST``) use them, and
+  the generator's pose variety perturbs pitch and roll;
 - trunk: ``bend`` (forward flexion at the waist), ``side`` (lean to the left),
   ``twist`` (turn of the shoulders to the left), ``neck_pitch`` (look down),
   ``neck_yaw`` (look left);
@@ -31,7 +33,7 @@ SIDES = ("l", "r")
 LIMB = ("hip_flex", "hip_abd", "knee", "sh_flex", "sh_abd", "sh_twist", "elbow")
 CHANNELS: tuple[str, ...] = (
     "v_fwd", "v_left", "yaw_rate", "flight", "pitch", "roll", "bend", "side", "twist", "neck_pitch", "neck_yaw",
-) + tuple(f"{c}_{s}" for s in SIDES for c in LIMB)
+) + tuple(f"{c}_{s}" for s in SIDES for c in LIMB) + ("spin",)
 """Every joint-angle / root-motion channel a program may set."""
 
 REST: dict[str, float] = {c: 0.0 for c in CHANNELS}
@@ -341,6 +343,90 @@ def kick(side):
     return program
 
 
+# ---------------------------------------------------------------------- floor level
+# Each program starts and ends standing (the generator blends actions at standing poses):
+# it goes down over the first quarter or so of the segment, moves on the floor, and gets
+# back up over the last quarter. ``down`` is 0 standing, 1 on the floor; ``bump`` peaks
+# half-way down, where the knees and hips fold to lower the body.
+def _down(t, dur, rise=0.28):
+    down = _hold(t, dur, rise)
+    return down, np.sin(np.pi * down)
+
+
+def crawl(t, dur, p):
+    """On hands and knees: trunk near horizontal, thighs and arms vertical, diagonal gait."""
+    down, bump = _down(t, dur)
+    tilt = 1.35 * down                              # trunk pitched forward (rad)
+    ph = _phase(t, p, 0.7)
+    a = 0.22 * p.amp * down
+    out = {"pitch": tilt, "neck_pitch": -0.9 * down, "v_fwd": 0.35 * p.speed * down ** 2,
+           "bend": 0.3 * bump}
+    for s, off in (("l", 0.0), ("r", np.pi)):
+        out[f"hip_flex_{s}"] = tilt + 0.5 * bump + a * np.sin(ph + off)         # thighs vertical
+        out[f"knee_{s}"] = 0.06 + 1.5 * down + 0.4 * bump + 0.3 * a * (1 + np.cos(ph + off))
+        out[f"sh_flex_{s}"] = 0.05 + tilt + a * np.sin(ph + off + np.pi)        # arms vertical
+        out[f"elbow_{s}"] = 0.25 - 0.1 * down + 0.6 * bump
+    return out
+
+
+def kneel(t, dur, p):
+    """Down on both knees, upright trunk, hands resting on the thighs; then back up."""
+    down, bump = _down(t, dur)
+    sway = 0.05 * np.sin(_phase(t, p, 0.3)) * down
+    out = {"bend": 0.25 * bump + sway, "neck_pitch": 0.1 * down}
+    for s in SIDES:
+        out.update({f"hip_flex_{s}": 1.3 * bump + 0.1 * down, f"knee_{s}": 0.06 + 1.5 * down + 0.6 * bump,
+                    f"sh_flex_{s}": 0.05 + 0.35 * down + 0.6 * bump, f"elbow_{s}": 0.25 + 0.7 * down})
+    return out
+
+
+def lie_down(face_up: bool):
+    """Lower to the floor (sitting back, or kneeling forward), lie on the back or front
+    with small limb movements, and get back up."""
+    def program(t, dur, p):
+        down, bump = _down(t, dur)
+        fidget = 0.15 * p.amp * down * np.sin(_phase(t, p, 0.35))
+        if face_up:
+            out = {"pitch": -1.5 * down, "neck_pitch": 0.3 * down, "bend": 0.4 * bump}
+            hips, knees, arms = 1.5 * bump, 1.9 * bump, 0.9 * bump
+        else:
+            out = {"pitch": 1.5 * down, "neck_pitch": -0.5 * down, "bend": 0.2 * bump}
+            hips, knees, arms = 1.2 * bump, 2.0 * bump, 1.3 * bump + 2.2 * down ** 3
+        for s, sgn in (("l", 1.0), ("r", -1.0)):
+            out.update({f"hip_flex_{s}": hips + sgn * fidget, f"knee_{s}": 0.06 + knees + 0.3 * _pos(sgn * fidget),
+                        f"hip_abd_{s}": 0.03 + 0.1 * down, f"sh_flex_{s}": 0.05 + arms,
+                        f"sh_abd_{s}": 0.12 + 0.25 * down, f"elbow_{s}": 0.25 + 0.4 * down})
+        return out
+    return program
+
+
+def roll_over(t, dur, p):
+    """Lie on the back, roll over sideways about the long axis (a full turn), get up."""
+    down, bump = _down(t, dur, 0.22)
+    u = np.clip(t / max(dur, 1e-6), 0.0, 1.0)
+    turn = smoothstep((u - 0.25) / 0.5)             # 0 -> 1 while lying
+    rate = np.sin(np.pi * np.clip((u - 0.25) / 0.5, 0, 1)) ** 2
+    out = {"pitch": -1.5 * down, "spin": 2 * np.pi * turn, "v_left": 0.9 * p.speed * rate,
+           "bend": 0.4 * bump, "neck_pitch": 0.2 * down}
+    for s in SIDES:
+        out.update({f"hip_flex_{s}": 1.5 * bump, f"knee_{s}": 0.06 + 1.9 * bump, f"sh_flex_{s}": 0.05 + 0.9 * bump
+                    + 2.4 * down ** 2 * (1 - bump), f"elbow_{s}": 0.25 + 0.2 * down})
+    return out
+
+
+def cartwheel(t, dur, p):
+    """Arms up in a V, a full sideways turn about the forward axis over the hands, legs spread."""
+    u = np.clip(t / max(dur, 1e-6), 0.0, 1.0)
+    up = _hold(t, dur, 0.25)                         # arms and legs spread
+    turn = smoothstep((u - 0.3) / 0.4)               # one revolution in the middle of the segment
+    rate = np.sin(np.pi * np.clip((u - 0.3) / 0.4, 0, 1)) ** 2
+    out = {"roll": 2 * np.pi * turn, "v_left": 1.4 * p.speed * rate, "neck_pitch": 0.1 * up}
+    for s in SIDES:
+        out.update({f"sh_abd_{s}": 0.12 + 2.6 * up, f"elbow_{s}": 0.25 - 0.2 * up, f"hip_abd_{s}": 0.03 + 0.55 * up,
+                    f"knee_{s}": 0.06 + 0.1 * up})
+    return out
+
+
 ACTION_LIST: tuple[Action, ...] = (
     Action("wave the right hand", wave(("r",))),
     Action("wave the left hand", wave(("l",))),
@@ -379,3 +465,14 @@ ACTION_LIST: tuple[Action, ...] = (
     Action("stand still", stand_still, (1.5, 3.0)),
 )
 """All synthetic actions, in vocabulary order."""
+
+FLOOR_ACTION_LIST: tuple[Action, ...] = (
+    Action("crawl on hands and knees", crawl, (4.0, 6.0)),
+    Action("kneel down", kneel, (3.0, 5.0)),
+    Action("lie down on the back and get up", lie_down(True), (4.0, 6.0)),
+    Action("lie face down and get up", lie_down(False), (4.0, 6.0)),
+    Action("roll over on the floor", roll_over, (4.0, 6.0)),
+    Action("do a cartwheel", cartwheel, (2.5, 3.5), True),
+)
+"""Floor-level and acrobatic actions: in the data only with ``SyntheticConfig.floor_actions``
+(training subjects), so the default vocabulary and data are those of ``ACTION_LIST``."""

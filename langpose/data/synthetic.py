@@ -38,12 +38,18 @@ import numpy as np
 
 from langpose.atomic import atomic_write
 from langpose.config import to_dict
-from langpose.data.actions import ACTION_LIST, CHANNELS, REST, Params
+from langpose.data.actions import ACTION_LIST, CHANNELS, FLOOR_ACTION_LIST, REST, Params
 from langpose.data.sequence import Sequence
 from langpose.skeleton import H36M
 
 ACTIONS: tuple[str, ...] = tuple(a.text for a in ACTION_LIST)
 """The label vocabulary of the synthetic data (fine-grained, BABEL-style texts)."""
+FLOOR_ACTIONS: tuple[str, ...] = tuple(a.text for a in FLOOR_ACTION_LIST)
+"""Floor-level and acrobatic actions (crawl, kneel, lie down, roll over, cartwheel): ids after
+``ACTIONS``; only in data made with ``SyntheticConfig.floor_actions``."""
+ALL_ACTIONS: tuple[str, ...] = ACTIONS + FLOOR_ACTIONS
+"""The vocabulary of data with floor-level actions (``ACTIONS`` first, so their ids are unchanged)."""
+_ALL_ACTION_LIST = ACTION_LIST + FLOOR_ACTION_LIST
 
 SPLITS = ("train", "val", "test")
 FORMAT_VERSION = 2
@@ -51,14 +57,15 @@ FORMAT_VERSION = 2
 
 
 def action_id(name: str) -> int:
-    """Index of an action text in ``ACTIONS``; a clear KeyError for an unknown one."""
+    """Index of an action text in ``ALL_ACTIONS`` (``ACTIONS``, then ``FLOOR_ACTIONS``); a clear
+    KeyError for an unknown one."""
     try:
-        return ACTIONS.index(name)
+        return ALL_ACTIONS.index(name)
     except ValueError:
-        close = difflib.get_close_matches(str(name), ACTIONS, n=3)
+        close = difflib.get_close_matches(str(name), ALL_ACTIONS, n=3)
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-        raise KeyError(f"unknown action {name!r}{hint}; the {len(ACTIONS)} actions are listed in "
-                       f"langpose.data.synthetic.ACTIONS") from None
+        raise KeyError(f"unknown action {name!r}{hint}; the {len(ALL_ACTIONS)} actions are listed in "
+                       f"langpose.data.synthetic.ACTIONS and FLOOR_ACTIONS") from None
 
 
 # ---------------------------------------------------------------------- subjects
@@ -179,7 +186,8 @@ def channels_to_rotations(ch: dict, yaw: np.ndarray) -> np.ndarray:
     R = np.broadcast_to(np.eye(3), (T, 17, 3, 3)).copy()
     mm = np.matmul
     half_bend = 0.5 * ch["bend"]
-    R[:, 0] = mm(mm(mm(_rot(2, yaw), _rot(1, ch["pitch"])), _rot(0, -ch["roll"])), _rot(1, half_bend))
+    R[:, 0] = mm(mm(mm(mm(_rot(2, yaw), _rot(1, ch["pitch"])), _rot(0, -ch["roll"])), _rot(2, ch["spin"])),
+                 _rot(1, half_bend))
     for hip, knee, sgn, s in ((4, 5, 1.0, "l"), (1, 2, -1.0, "r")):
         R[:, hip] = mm(_rot(0, sgn * ch[f"hip_abd_{s}"]), _rot(1, -(ch[f"hip_flex_{s}"] + half_bend)))
         R[:, knee] = _rot(1, np.clip(ch[f"knee_{s}"], 0.02, 2.6) * _fade(R[:, hip]))  # hinge: flexion only
@@ -249,8 +257,9 @@ def _sample_chain(rng, n: int, deck: _Deck | None = None) -> list[int]:
     return chain
 
 
-#: Channels that pose variety perturbs (root velocities, yaw rate and flight stay the program's).
-POSE_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("v_fwd", "v_left", "yaw_rate", "flight"))
+#: Channels that pose variety perturbs (root velocities, yaw rate, flight and spin stay the program's).
+POSE_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("v_fwd", "v_left", "yaw_rate", "flight",
+                                                                        "spin"))
 
 
 def pose_noise(T: int, fps: float, rng: np.random.Generator, amplitude: float, waves: int = 2,
@@ -273,21 +282,26 @@ def pose_noise(T: int, fps: float, rng: np.random.Generator, amplitude: float, w
 
 
 def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds: float = 0.3, name: str = "seq",
-               start=None, yaw0=None, offsets: Callable[[int], dict] | None = None) -> Sequence:
+               start=None, yaw0=None, offsets: Callable[[int], dict] | None = None, vocab=None) -> Sequence:
     """One sequence of ``subject`` performing ``actions`` (ids or texts) in order, blended.
 
     ``rng`` (numpy Generator) draws durations, speeds, amplitudes, phases, start
     position and facing (unless ``start`` (x, y) / ``yaw0`` (rad) are given).
     ``offsets(T)`` returns ``{channel: (T,) array}`` added to the blended programs (pose and
-    tilt variety: ``pose_noise``).
+    tilt variety: ``pose_noise``). The labels index ``vocab``: ``ACTIONS`` by default, or
+    ``ALL_ACTIONS`` when a floor-level action is in the chain.
     """
     ids = [a if isinstance(a, (int, np.integer)) else action_id(a) for a in actions]
     if not ids:
         raise ValueError("synthesize: need at least one action")
     for a in ids:
-        if not 0 <= a < len(ACTIONS):
-            raise KeyError(f"unknown action id {a}; expected 0..{len(ACTIONS) - 1}")
-    durs = [float(rng.uniform(*ACTION_LIST[a].duration)) for a in ids]
+        if not 0 <= a < len(ALL_ACTIONS):
+            raise KeyError(f"unknown action id {a}; expected 0..{len(ALL_ACTIONS) - 1}")
+    if vocab is None:
+        vocab = ACTIONS if max(ids) < len(ACTIONS) else ALL_ACTIONS
+    elif tuple(vocab[:len(ACTIONS)]) != ACTIONS or max(ids) >= len(vocab):
+        raise ValueError("synthesize: vocab must be ACTIONS or ALL_ACTIONS and hold every action of the chain")
+    durs = [float(rng.uniform(*_ALL_ACTION_LIST[a].duration)) for a in ids]
     params = [Params(speed=float(rng.uniform(0.85, 1.2)), amp=float(rng.uniform(0.8, 1.15)),
                      phase=float(rng.uniform(0, 2 * np.pi))) for _ in ids]
     bounds = np.concatenate([[0.0], np.cumsum(durs)])
@@ -303,7 +317,7 @@ def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds:
 
     for k, (a, dur, p) in enumerate(zip(ids, durs, params)):
         w = (ramp(t - bounds[k]) if k > 0 else 1.0) - (ramp(t - bounds[k + 1]) if k < len(ids) - 1 else 0.0)
-        prog = ACTION_LIST[a].program(t - bounds[k], dur, p)
+        prog = _ALL_ACTION_LIST[a].program(t - bounds[k], dur, p)
         for c in CHANNELS:
             ch[c] += w * (prog[c] if c in prog else REST[c])
         labels[(t >= bounds[k]) & (t < bounds[k + 1])] = a
@@ -323,7 +337,7 @@ def synthesize(subject: Subject, actions, rng, fps: float = 50.0, blend_seconds:
     # ground: lowest ankle at ankle height (and no joint below 2 cm), plus flight
     lift = np.maximum(subject.lengths["ankle"] - pos[:, [3, 6], 2].min(1), 0.02 - pos[..., 2].min(1))
     pos[..., 2] += (lift + np.maximum(ch["flight"], 0.0))[:, None]
-    return Sequence(name=name, subject=subject.name, joints3d=pos, labels=labels, vocab=ACTIONS, fps=fps,
+    return Sequence(name=name, subject=subject.name, joints3d=pos, labels=labels, vocab=tuple(vocab), fps=fps,
                     meta={"facing": yaw.astype(np.float32), "height": subject.height})
 
 
@@ -362,7 +376,10 @@ class SyntheticConfig:
     many radians per channel, whole-body pitch and roll included) to the training sequences
     only, for the same reason; ``tilt_variety`` adds a slow whole-body pitch and roll of up to
     that many radians (lying, tumbling, upside down: the floor-level and acrobatic poses the
-    action programs never make).
+    standing action programs never make). ``floor_actions`` > 0 inserts one floor-level or
+    acrobatic action (``FLOOR_ACTIONS``: crawl, kneel, lie down and get up, roll over,
+    cartwheel) into that fraction of the training sequences; every split's labels then index
+    ``ALL_ACTIONS``, and the validation and test sequences stay the same.
     """
 
     num_subjects: int = 8
@@ -376,6 +393,7 @@ class SyntheticConfig:
     body_variety: float = 0.0
     pose_variety: float = 0.0
     tilt_variety: float = 0.0
+    floor_actions: float = 0.0
 
     @classmethod
     def quick(cls, **overrides) -> "SyntheticConfig":
@@ -395,6 +413,8 @@ class SyntheticConfig:
             raise ValueError(f"SyntheticConfig.tilt_variety must be in [0, 2 pi] rad, got {self.tilt_variety}")
         if not 0.0 <= self.pose_variety <= 3.0:
             raise ValueError(f"SyntheticConfig.pose_variety must be in [0, 3] rad, got {self.pose_variety}")
+        if not 0.0 <= self.floor_actions <= 1.0:
+            raise ValueError(f"SyntheticConfig.floor_actions must be a fraction in [0, 1], got {self.floor_actions}")
         if not 0.0 <= self.body_variety < 1.0:
             raise ValueError(f"SyntheticConfig.body_variety must be in [0, 1), got {self.body_variety}")
 
@@ -437,13 +457,25 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
             chain = _sample_chain(rng, n, deck)
             body, offsets = subj, None
             if subj.name in train:  # own streams: the motion draws stay the same
+                if cfg.floor_actions > 0:
+                    _insert_floor_action(chain, np.random.default_rng([cfg.seed, si, j, 79]), cfg.floor_actions)
                 if cfg.body_variety > 0:
                     body = vary_body(subj, np.random.default_rng([cfg.seed, si, j, 77]), cfg.body_variety)
                 if cfg.pose_variety > 0 or cfg.tilt_variety > 0:
                     offsets = _variety_offsets(cfg, np.random.default_rng([cfg.seed, si, j, 78]))
             seqs.append(synthesize(body, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}",
-                                   offsets=offsets))
+                                   offsets=offsets, vocab=ALL_ACTIONS if cfg.floor_actions > 0 else ACTIONS))
     return seqs
+
+
+def _insert_floor_action(chain: list[int], rng: np.random.Generator, fraction: float) -> None:
+    """With probability ``fraction``, one random ``FLOOR_ACTIONS`` id at a random place in
+    ``chain`` (in place; never between 'sit down' and its 'stand up')."""
+    if rng.random() >= fraction:
+        return
+    sit = action_id("sit down")
+    places = [k for k in range(len(chain) + 1) if k == 0 or chain[k - 1] != sit]
+    chain.insert(int(rng.choice(places)), len(ACTIONS) + int(rng.integers(len(FLOOR_ACTIONS))))
 
 
 def default_data_dir() -> Path:
@@ -452,7 +484,8 @@ def default_data_dir() -> Path:
 
 
 def _config_key(cfg: SyntheticConfig) -> str:
-    blob = json.dumps({"cfg": to_dict(cfg), "version": FORMAT_VERSION, "actions": ACTIONS}, sort_keys=True)
+    blob = json.dumps({"cfg": to_dict(cfg), "version": FORMAT_VERSION, "actions": ACTIONS,
+                       "floor_actions": FLOOR_ACTIONS}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
@@ -467,7 +500,7 @@ def save_sequences(path, seqs: list[Sequence], key: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     arrays = dict(
-        format_version=np.array(FORMAT_VERSION), key=np.array(key), vocab=np.array(ACTIONS),
+        format_version=np.array(FORMAT_VERSION), key=np.array(key), vocab=np.array(seqs[0].vocab if seqs else ACTIONS),
         joints3d=np.concatenate([s.joints3d for s in seqs]).astype(np.float32),
         labels=np.concatenate([s.labels for s in seqs]),
         facing=np.concatenate([s.meta.get("facing", np.zeros(len(s))) for s in seqs]).astype(np.float32),
