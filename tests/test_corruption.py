@@ -137,3 +137,27 @@ def test_gallery_has_every_corruption():
     assert not vis[:, list(H36M.part("lower_body"))].any() and vis[:, 7:].all()
     x, vis = g["correlated noise"]
     assert vis.all() and not torch.equal(x, window())
+
+
+def test_clean_fraction_leaves_that_share_of_windows_untouched():
+    heavy = [C.JointMask(0.5), C.GaussianNoise(0.05)]
+    x = window()
+    # every window clean: the input comes back as it was, all joints visible
+    y, vis = C.Compose(heavy, clean_fraction=1.0)(x, gen(3))
+    assert torch.equal(y, x) and vis.all()
+    # half clean: about half of 400 windows untouched, the rest masked and noisy
+    comp, g = C.Compose(heavy, clean_fraction=0.5), gen(4)
+    untouched = sum(bool(torch.equal(comp(x, g)[0], x)) for _ in range(400))
+    assert 160 < untouched < 240
+    # 0 draws nothing: the same stream of corruptions as a Compose without the option
+    a, b = C.Compose(heavy)(x, gen(5)), C.Compose(heavy, clean_fraction=0.0)(x, gen(5))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    # a hidden input joint stays hidden in a clean window
+    x2 = x.clone()
+    x2[3, 5, 2] = 0.0
+    y2, vis2 = C.Compose(heavy, clean_fraction=1.0)(x2, gen(6))
+    assert not vis2[3, 5] and torch.equal(y2[3, 5], torch.zeros(3))
+    with pytest.raises(ValueError, match=r"clean_fraction must be in \[0, 1\], got 1.5"):
+        C.Compose(heavy, clean_fraction=1.5)
+    assert C.build_corruption(C.CorruptionConfig(clean_fraction=0.25)).clean_fraction == 0.25
+    assert C.build_corruption(C.CorruptionConfig()).clean_fraction == 0.0
