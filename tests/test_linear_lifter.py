@@ -120,3 +120,55 @@ def test_skip_lr_scale_groups_and_freezes_the_skip_path():
     assert not torch.equal(head, model.pose_head.out.weight)
     with pytest.raises(ConfigError, match="skip_lr_scale"):
         train_config("tiny", ["optim.skip_lr_scale=-1"])
+
+
+# --------------------------------------------------------------------------- hidden joints at their mean place
+def test_fill_hidden_puts_hidden_joints_at_their_mean_place():
+    from langpose.models.input_norm import centre_and_scale, fill_hidden, visible_mean_offsets
+
+    x = torch.zeros(1, 2, 17, 3)
+    x[..., 2] = 1.0
+    x[0, :, :, 0] = torch.linspace(-0.5, 0.5, 17)         # joints along x, pelvis at -0.5
+    x[0, :, 0, :2] = torch.tensor([0.1, 0.2])             # pelvis (the centre) at (0.1, 0.2)
+    x[0, 1, 13, 2] = 0.0                                  # the left wrist hidden in frame 1
+    centre, scale, vis = centre_and_scale(x)
+    assert torch.allclose(centre[0, 1, 0], torch.tensor([0.1, 0.2]))
+    offsets = torch.zeros(17, 2)
+    offsets[13] = torch.tensor([0.5, 2.0])
+    y = fill_hidden(x, offsets)
+    # hand-computed: centre + offset * scale, confidence still 0; visible joints untouched
+    assert torch.allclose(y[0, 1, 13, :2], torch.tensor([0.1, 0.2]) + offsets[13] * scale[0, 0, 0, 0])
+    assert y[0, 1, 13, 2] == 0.0
+    mask = torch.ones(17, dtype=torch.bool)
+    mask[13] = False
+    assert torch.equal(y[0, 1, mask], x[0, 1, mask]) and torch.equal(y[0, 0], x[0, 0])
+    # the mean offsets of a joint come from the frames where it is visible only
+    off = visible_mean_offsets(x)
+    assert torch.allclose(off[13], normalize_2d(x)[0, 0, 13])
+
+
+def test_model_with_fill_hidden_fits_the_offsets_and_keeps_old_models_unchanged():
+    from langpose.config import ConfigError
+    from langpose.models import build_model
+    from langpose.models.config import model_config
+    from langpose.config import apply_overrides
+
+    torch.manual_seed(0)
+    base = model_config("tiny")
+    x = torch.rand(8, 27, 17, 3) * 0.4 - 0.2
+    x[..., 2] = 1.0
+    x[:4, :, 13, 2] = 0.0                                  # the wrist hidden in half of the windows
+    y = torch.randn(8, 27, 17, 3) * 0.1
+    plain = build_model(base)
+    filled = build_model(apply_overrides(base, ["fill_hidden=true"]))
+    assert "hidden_fill" not in plain.state_dict() and "hidden_fill" in filled.state_dict()
+    feats = plain.features(x)
+    assert not feats[:4, :, 13, 3:].any()                 # without the option a hidden joint's normalised x, y are 0
+    filled.fit_skip(x, y)
+    expect = (normalize_2d(x)[4:, :, 13]).mean(dim=(0, 1))  # from the windows where it is visible
+    assert torch.allclose(filled.hidden_fill[13], expect, atol=1e-6)
+    f = filled.features(x)
+    assert torch.allclose(f[:4, :, 13, 3:], expect.expand(4, 27, 2), atol=1e-6)  # normalised channels: the mean place
+    assert torch.equal(f[4:], feats[4:])                 # nothing hidden: the same features as without the option
+    with pytest.raises(ConfigError, match="fill_hidden needs linear_skip=True"):
+        apply_overrides(base, ["fill_hidden=true", "linear_skip=false"])

@@ -260,3 +260,12 @@ def test_loss_and_val_curves_from_records():
     assert list(fig.axes[1].lines[0].get_ydata()) == [10.0, 20.0]
     with pytest.raises(ValueError, match="no records"):
         TP.plot_loss_curves([])
+
+
+def test_fill_hidden_offsets_are_fitted_at_the_warm_start_and_saved(tmp_path):
+    fit(_cfg("model.fill_hidden=true"), tmp_path / "run")
+    model = ckpt.load_model(tmp_path / "run" / "checkpoint.pt")
+    fill = model.hidden_fill                               # (J, 2) mean normalised offsets
+    assert fill.shape == (17, 2) and not fill[0].any()      # the pelvis is the centre: offset 0
+    # the head sits above the pelvis on screen (y grows downwards), the ankles below it
+    assert fill[10, 1] < -1.0 and fill[3, 1] > 1.0 and fill[6, 1] > 1.0

@@ -48,6 +48,7 @@ class ModelConfig:
     input_norm: bool = True         # add root-centred, per-window scale-normalised x, y channels
     linear_skip: bool = True        # per-frame linear 2D->3D path added to the pose head's output
     zero_init_head: bool = False    # start the pose head's output layer at 0 (the model starts as its skip path)
+    fill_hidden: bool = False       # hidden joints enter at their mean place (fitted with the skip path), not at (0, 0)
     # MLP baseline (arch="mlp") only
     mlp_hidden: int = 1024
     mlp_blocks: int = 2
@@ -70,6 +71,8 @@ class ModelConfig:
                 raise ConfigError(f"ModelConfig.{name}: expected a positive int, got {value!r}")
         if self.dim % self.heads:
             raise ConfigError(f"ModelConfig.dim={self.dim} is not divisible by heads={self.heads}")
+        if self.fill_hidden and not self.linear_skip:
+            raise ConfigError("ModelConfig.fill_hidden needs linear_skip=True (the mean places are fitted with the skip path)")
         if self.in_channels < 2:
             raise ConfigError(f"ModelConfig.in_channels: expected >= 2 (x, y[, confidence]), got {self.in_channels}")
         if self.text.name not in ENCODER_NAMES + (ONEHOT,):

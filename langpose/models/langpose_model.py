@@ -49,7 +49,7 @@ from torch import nn
 from langpose.models.config import ModelConfig, as_model_config
 from langpose.models.dstformer import DSTformer
 from langpose.models.heads import MotionHead, PoseHead, TextProjection
-from langpose.models.input_norm import normalize_2d
+from langpose.models.input_norm import fill_hidden, normalize_2d, visible_mean_offsets
 from langpose.models.linear_lifter import LinearLifter
 from langpose import text as text_encoders
 
@@ -146,6 +146,8 @@ class LangPoseModel(nn.Module):
         self.text_proj = TextProjection(cfg.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.logit_scale_init)))
         self.register_buffer("vocab_emb", torch.zeros(0, cfg.embed_dim), persistent=True)
+        if cfg.fill_hidden:  # per-joint mean normalised 2D offsets, fitted with the skip path (fit_skip)
+            self.register_buffer("hidden_fill", torch.zeros(cfg.num_joints, 2), persistent=True)
         self.vocab: list[str] = []
 
     # ------------------------------------------------------------------ core
@@ -175,16 +177,26 @@ class LangPoseModel(nn.Module):
         return out
 
     def features(self, x2d: torch.Tensor) -> torch.Tensor:
-        """(B, T, J, 3) input -> (B, T, J, feature_channels): x, y, confidence (+ ``normalize_2d``)."""
-        if not self.cfg.input_norm:
-            return x2d
-        return torch.cat([x2d, normalize_2d(x2d)], dim=-1)        # (B, T, J, 5)
+        """(B, T, J, 3) input -> (B, T, J, feature_channels): x, y, confidence (+ ``normalize_2d``).
+
+        With ``model.fill_hidden`` a hidden joint's x, y (both kinds) are its mean place
+        (``input_norm.fill_hidden``) instead of 0; its confidence stays 0.
+        """
+        norm = normalize_2d(x2d) if self.cfg.input_norm else None  # (B, T, J, 2)
+        if self.cfg.fill_hidden:
+            hidden = (x2d[..., 2:3] <= 0).to(x2d.dtype)            # (B, T, J, 1)
+            if norm is not None:
+                norm = norm + hidden * self.hidden_fill.to(x2d)
+            x2d = fill_hidden(x2d, self.hidden_fill)
+        return x2d if norm is None else torch.cat([x2d, norm], dim=-1)  # (B, T, J, 3 or 5)
 
     @torch.no_grad()
     def fit_skip(self, x2d: torch.Tensor, y3d: torch.Tensor, ridge: float = 1e-5) -> None:
         """Warm-start the linear skip path in closed form on windows x2d (N, T, J, 3), y3d (N, T, J, 3)."""
         if self.skip is None:
             raise ValueError("fit_skip: this model has no linear skip path (model.linear_skip=False)")
+        if self.cfg.fill_hidden:
+            self.hidden_fill.copy_(visible_mean_offsets(x2d))
         self.skip.fit(self.features(x2d), y3d, ridge)
 
     def lift(self, x2d: torch.Tensor) -> torch.Tensor:
