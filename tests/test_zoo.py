@@ -9,7 +9,7 @@ import torch
 import langpose
 from langpose import zoo
 
-SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign", "small-real",
+SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign",
            "tiny-stage1", "tiny-noalign-stage1", "small-stage1", "small-noalign-stage1")
 
 
@@ -56,6 +56,15 @@ def test_recipes_build_valid_stage_configs():
         assert pre.model.max_frames == ft.model.max_frames
         assert pre.optim.epochs * pre.optim.max_steps == recipe.pretrain_steps
         assert (pre.loss.w_align > 0) == (not name.endswith("noalign"))
+        # fine-tuning: half of the windows clean, more body-part masks; pretraining: every window corrupted
+        assert (ft.corruption.clean_fraction, ft.corruption.part_mask) == (0.5, 0.3)
+        assert (pre.corruption.clean_fraction, pre.corruption.part_mask) == (0.0, 0.1)
+        assert ft.finetune_corruption
+    # the small pair trains for real motion: detector-like noise in both stages, pose variety in pretraining only
+    for name in ("small", "small-noalign"):
+        pre, ft = zoo.stage_configs(zoo.RECIPES[name])
+        assert pre.data.pose_variety == 0.6 and ft.data.pose_variety == 0.0
+        assert pre.corruption.confidence_std == ft.corruption.confidence_std == 0.15
 
 
 def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monkeypatch):
