@@ -83,22 +83,28 @@ DETECTOR_NOISE = ("corruption.correlated_noise_std=0.004", "corruption.correlate
 #: smooth random joint-angle offsets on the training sequences (results/transfer: with body variety, DeepMimic
 #: -17.0 +- 0.4 mm at +13.3 mm synthetic for tiny at 1,250 steps; body variety alone: +0.5 / +6.3, so it is left out)
 POSE_VARIETY = ("data.pose_variety=0.6",)
+#: half of the fine-tuning windows uncorrupted: a lifter that never sees a fully visible window does worse on
+#: clean input than with 10 % of its frames hidden (results/recipe, trial H; bench/clean_input.py)
+CLEAN_FINETUNE = ("corruption.clean_fraction=0.5",)
+#: body-part masks on 30 % of the fine-tuning windows (default 10 %): hidden legs and lower body
+#: -50 to -60 mm for small at no clean cost (results/recipe, trial I)
+PART_FINETUNE = ("corruption.part_mask=0.3",)
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
+#: the small models: 3,000 pretraining steps with detector-like noise and pose variety (for real motion),
+#: then 500 fine-tuning steps with detector-like noise, half of the windows clean, more body-part masks, no pose variety
+SMALL_PRETRAIN = CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY
+SMALL_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_FINETUNE + DETECTOR_NOISE
 
 RECIPES: dict[str, Recipe] = {
     "tiny": Recipe("tiny", "tiny lifter (T=27), aligned pretraining then fine-tuning; for instant demos",
-                   CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
+                   CPU_RECIPE + _ALIGN, CPU_FINETUNE + CLEAN_FINETUNE + PART_FINETUNE, 1500, 250),
     "tiny-noalign": Recipe("tiny", "tiny lifter (T=27), same recipe without alignment (lambda_align=0)",
-                           CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
-    "small": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning",
-                    CPU_RECIPE + _ALIGN, CPU_FINETUNE, 1500, 250),
+                           CPU_RECIPE + _NOALIGN, CPU_FINETUNE + CLEAN_FINETUNE + PART_FINETUNE, 1500, 250),
+    "small": Recipe("small", "small lifter (T=81), aligned pretraining with detector-like 2D noise and pose "
+                             "variety, then fine-tuning", SMALL_PRETRAIN + _ALIGN, SMALL_FINETUNE, 3000, 500),
     "small-noalign": Recipe("small", "small lifter (T=81), same recipe without alignment (lambda_align=0)",
-                            CPU_RECIPE + _NOALIGN, CPU_FINETUNE, 1500, 250),
-    "small-real": Recipe("small", "small lifter (T=81), aligned pretraining then fine-tuning; detector-like 2D noise "
-                                  "and pose variety for real motion",
-                         CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY + _ALIGN, CPU_FINETUNE + DETECTOR_NOISE + POSE_VARIETY,
-                         3000, 500),
+                            SMALL_PRETRAIN + _NOALIGN, SMALL_FINETUNE, 3000, 500),
 }
 
 
