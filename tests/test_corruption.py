@@ -160,4 +160,7 @@ def test_clean_fraction_leaves_that_share_of_windows_untouched():
     with pytest.raises(ValueError, match=r"clean_fraction must be in \[0, 1\], got 1.5"):
         C.Compose(heavy, clean_fraction=1.5)
     assert C.build_corruption(C.CorruptionConfig(clean_fraction=0.25)).clean_fraction == 0.25
+    from langpose.train import train_config
+    with pytest.raises(ConfigError, match=r"corruption\.clean_fraction: expected a fraction in \[0, 1\], got -0.5"):
+        train_config("tiny", ["corruption.clean_fraction=-0.5"])
     assert C.build_corruption(C.CorruptionConfig()).clean_fraction == 0.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from langpose.config import from_dict
+from langpose.config import ConfigError, from_dict
 from langpose.skeleton import H36M, Skeleton
 
 
@@ -244,6 +244,10 @@ class CorruptionConfig:
     confidence_std: float = 0.0
     confidence_low: float = 0.2
     clean_fraction: float = 0.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.clean_fraction <= 1.0:
+            raise ConfigError(f"corruption.clean_fraction: expected a fraction in [0, 1], got {self.clean_fraction!r}")
 
     @classmethod
     def detector(cls, **kw) -> "CorruptionConfig":
