@@ -65,6 +65,26 @@ def test_part_mask_batch_draws_per_sample():
     assert ((~vis).any(-1).sum(-1) == 20).all()  # each for ceil(0.5 * 40) frames
 
 
+def test_part_mask_full_share_hides_the_part_in_every_frame():
+    # span (0.25, 0.5) of T=40 is 10..20 frames: only the `full` draws hide all 40
+    B = 400
+    _, vis = C.PartMask(1.0, span=(0.25, 0.5), full=0.5)(window(B=B), gen(2))
+    frames = (~vis).any(-1).sum(-1)  # (B,) frames with a hidden joint
+    whole = int((frames == 40).sum())
+    assert 160 < whole < 240 and ((frames == 40) | ((frames >= 10) & (frames <= 20))).all()
+    # full=1: every occlusion is persistent; full=0 draws nothing: the default stream
+    _, vis1 = C.PartMask(1.0, span=(0.25, 0.5), full=1.0)(window(B=8), gen(3))
+    assert ((~vis1).any(-1).sum(-1) == 40).all()
+    a, b = C.PartMask(0.7)(window(B=8), gen(4)), C.PartMask(0.7, full=0.0)(window(B=8), gen(4))
+    assert torch.equal(a[1], b[1])
+    with pytest.raises(ValueError, match=r"PartMask: full must be in \[0, 1\], got 2"):
+        C.PartMask(1.0, full=2)
+    assert C.build_corruption(C.CorruptionConfig(part_full=0.25)).transforms[-2].full == 0.25
+    from langpose.train import train_config
+    with pytest.raises(ConfigError, match=r"corruption\.part_full: expected a fraction in \[0, 1\], got 1.5"):
+        train_config("tiny", ["corruption.part_full=1.5"])
+
+
 def test_temporal_window_mask_is_contiguous():
     _, vis = C.TemporalWindowMask(1.0, 6)(window(B=30), gen())
     for b in range(30):

@@ -88,15 +88,24 @@ def _spans(lead, T, lo, hi, generator, like):
 
 class PartMask:
     """With probability ``prob`` per sequence, occlude one body part (drawn from ``parts``)
-    over a contiguous stretch covering ``span`` (fractions of T, e.g. (0.3, 1.0))."""
+    over a contiguous stretch covering ``span`` (fractions of T, e.g. (0.3, 1.0)).
+
+    ``full`` of the occlusions cover the whole window instead (a persistent occluder, such as
+    a table in front of the legs). A span drawn from (0.3, 1.0) is the whole window once in
+    T * 0.7 draws, so without ``full`` a lifter almost never learns to place a part it cannot
+    see in any frame (results/recipe, trial K).
+    """
 
     def __init__(self, prob: float, parts=("left_arm", "right_arm", "left_leg", "right_leg", "lower_body"),
-                 span=(0.3, 1.0), skeleton: Skeleton = H36M):
+                 span=(0.3, 1.0), skeleton: Skeleton = H36M, full: float = 0.0):
         if not 0 <= prob <= 1:
             raise ValueError(f"PartMask: prob must be in [0, 1], got {prob}")
+        if not 0 <= full <= 1:
+            raise ValueError(f"PartMask: full must be in [0, 1], got {full}")
         if not parts:
             raise ValueError("PartMask: parts must name at least one body part")
         self.prob, self.parts, self.span, self.skeleton = prob, tuple(parts), tuple(span), skeleton
+        self.full = float(full)
         member = torch.zeros(len(self.parts), skeleton.num_joints, dtype=torch.bool)
         for i, p in enumerate(self.parts):
             member[i, list(skeleton.part(p))] = True  # KeyError names unknown parts
@@ -112,6 +121,8 @@ class PartMask:
         which = (_rand(lead, generator, x2d) * len(self.parts)).long().clamp(max=len(self.parts) - 1)
         joints = self.member.to(x2d.device)[which]  # (*lead, J)
         span = _spans(lead, T, int(math.ceil(self.span[0] * T)), int(math.ceil(self.span[1] * T)), generator, x2d)
+        if self.full > 0:  # no extra draw at 0: the default stream is unchanged
+            span = span | (_rand(lead, generator, x2d) < self.full)[..., None]  # (*lead, T)
         hide = on[..., None, None] & span[..., :, None] & joints[..., None, :]  # (*lead, T, J)
         return _apply_mask(x2d, hide)
 
@@ -228,7 +239,8 @@ class CorruptionConfig:
     Defaults are the pretraining masks (MotionBERT's 5% joints, 10% frames, plus LangPose's
     body-part and temporal-window masking and light noise). ``CorruptionConfig.detector()``
     imitates a 2D detector; ``CorruptionConfig.none()`` disables everything. ``clean_fraction``
-    of the windows skip every corruption (``Compose``; 0: every window is corrupted).
+    of the windows skip every corruption (``Compose``; 0: every window is corrupted);
+    ``part_full`` of the body-part occlusions cover the whole window (``PartMask``).
     """
 
     joint_mask: float = 0.05
@@ -236,6 +248,7 @@ class CorruptionConfig:
     part_mask: float = 0.10
     parts: tuple[str, ...] = ("left_arm", "right_arm", "left_leg", "right_leg", "lower_body")
     part_span: tuple[float, float] = (0.3, 1.0)
+    part_full: float = 0.0
     temporal_mask: float = 0.10
     temporal_max_len: int = 15
     noise_std: float = 0.002
@@ -246,8 +259,10 @@ class CorruptionConfig:
     clean_fraction: float = 0.0
 
     def __post_init__(self):
-        if not 0.0 <= self.clean_fraction <= 1.0:
-            raise ConfigError(f"corruption.clean_fraction: expected a fraction in [0, 1], got {self.clean_fraction!r}")
+        for key in ("clean_fraction", "part_full"):
+            value = getattr(self, key)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"corruption.{key}: expected a fraction in [0, 1], got {value!r}")
 
     @classmethod
     def detector(cls, **kw) -> "CorruptionConfig":
@@ -279,7 +294,7 @@ def build_corruption(cfg: CorruptionConfig | dict | None) -> Compose:
     if cfg.frame_mask > 0:
         ts.append(FrameMask(cfg.frame_mask))
     if cfg.part_mask > 0:
-        ts.append(PartMask(cfg.part_mask, cfg.parts, cfg.part_span))
+        ts.append(PartMask(cfg.part_mask, cfg.parts, cfg.part_span, full=cfg.part_full))
     if cfg.temporal_mask > 0:
         ts.append(TemporalWindowMask(cfg.temporal_mask, cfg.temporal_max_len))
     return Compose(ts, clean_fraction=cfg.clean_fraction)
