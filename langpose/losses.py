@@ -101,6 +101,22 @@ def velocity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return metrics.per_step_mpjve(pred, target).mean()  # over (B, T-1)
 
 
+def hidden_mpjpe_loss(pred: torch.Tensor, target: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """Mean Euclidean distance over the hidden (b, t, j) entries only, in input units.
+
+    ``hidden``: (B, T, J) bool, True where the joint was not seen (input confidence 0). 0 (still
+    attached to the graph) when nothing is hidden.
+    """
+    _check_poses("hidden_mpjpe_loss", pred, target)
+    if tuple(hidden.shape) != tuple(pred.shape[:3]):
+        raise ValueError(f"hidden_mpjpe_loss: hidden mask has shape {tuple(hidden.shape)}, "
+                         f"expected {tuple(pred.shape[:3])} (B, T, J)")
+    hidden = hidden.to(device=pred.device, dtype=torch.bool)
+    if not bool(hidden.any()):
+        return _zero(pred)
+    return torch.linalg.vector_norm(pred - target, dim=-1)[hidden].mean()  # over the hidden entries
+
+
 def bone_length_loss(pred: torch.Tensor, target: torch.Tensor, skeleton: Skeleton = H36M) -> torch.Tensor:
     """Mean absolute bone-length error over (B, T, bones), in input units."""
     _check_poses("bone_length_loss", pred, target)
@@ -195,8 +211,10 @@ class LossConfig:
     terms in metres (MPJPE ~0.2-0.3 m); near convergence (CE ~0.5, pose ~0.05 m) both stay
     comparable, so the text objective shapes the motion embedding without swamping 3D
     reconstruction, which is the task. ``w_infonce`` (in-batch CLIP loss, an alternative or
-    complement to the vocabulary-wide loss) and ``w_bone`` (bone-length error against the
-    target, via ``skeleton.H36M``) are off by default. Fine-tuning (no text) sets
+    complement to the vocabulary-wide loss), ``w_bone`` (bone-length error against the
+    target, via ``skeleton.H36M``) and ``w_hidden`` (an extra MPJPE over the joints the input
+    hid, ``hidden_mpjpe_loss``: the few hidden joints otherwise weigh little in the mean) are
+    off by default. Fine-tuning (no text) sets
     ``w_align = w_infonce = 0`` or simply provides no vocabulary.
     """
 
@@ -206,6 +224,7 @@ class LossConfig:
     w_align: float = 0.1
     w_infonce: float = 0.0
     w_bone: float = 0.0
+    w_hidden: float = 0.0
 
 
 def compute_losses(
@@ -219,14 +238,16 @@ def compute_losses(
 
     Args:
         out: model output, ``pose`` (B, T, J, 3) metres and optionally ``motion`` (B, D) or None.
-        batch: ``y3d`` (B, T, J, 3) metres and ``label`` (B,) int64 (-1 = unlabelled).
+        batch: ``y3d`` (B, T, J, 3) metres and ``label`` (B,) int64 (-1 = unlabelled); with
+            ``w_hidden``, ``x2d`` (B, T, J, 3) whose confidence 0 marks the hidden joints.
         cfg: weights (default :class:`LossConfig`).
         vocab_emb: (V, D) normalised (projected) vocabulary text embeddings, or None.
         scale: the model's logit multiplier (``out["scale"]``); needed when an alignment term is active.
 
     Returns:
         dict with the weighted terms that are active (weight > 0) among ``mpjpe``,
-        ``n_mpjpe``, ``velocity``, ``bone``, ``align``, ``infonce``, and ``total`` (their sum).
+        ``n_mpjpe``, ``velocity``, ``bone``, ``hidden``, ``align``, ``infonce``, and ``total``
+        (their sum).
         Alignment terms are skipped when their weight is 0, ``out["motion"]`` is None or
         ``vocab_emb`` is None.
     """
@@ -248,6 +269,10 @@ def compute_losses(
         terms["velocity"] = cfg.w_velocity * velocity_loss(pred, target)
     if cfg.w_bone:
         terms["bone"] = cfg.w_bone * bone_length_loss(pred, target)
+    if cfg.w_hidden:
+        if "x2d" not in batch:
+            raise KeyError("compute_losses: w_hidden needs the batch's 'x2d' (B, T, J, 3) input to find the hidden joints")
+        terms["hidden"] = cfg.w_hidden * hidden_mpjpe_loss(pred, target, batch["x2d"][..., 2] <= 0)
 
     motion = out.get("motion")
     if (cfg.w_align or cfg.w_infonce) and motion is not None and vocab_emb is not None:

@@ -69,6 +69,32 @@ def test_bone_length_loss():
     assert L.bone_length_loss(2 * y, y).item() == pytest.approx(H36M.bone_lengths(y).mean().item(), rel=1e-5)
 
 
+def test_hidden_mpjpe_loss_counts_only_hidden_joints():
+    y = torch.zeros(1, 2, 17, 3)
+    pred = y.clone()
+    pred[0, 0, 3] = torch.tensor([0.3, 0.4, 0.0])   # hidden: 0.5 m off
+    pred[0, 1, 5] = torch.tensor([0.0, 0.0, 0.1])   # hidden: 0.1 m off
+    pred[0, 1, 7] = torch.tensor([2.0, 0.0, 0.0])   # visible: ignored
+    hidden = torch.zeros(1, 2, 17, dtype=torch.bool)
+    hidden[0, 0, 3] = hidden[0, 1, 5] = hidden[0, 0, 9] = True  # joint 9 hidden and exact: 0 m
+    assert L.hidden_mpjpe_loss(pred, y, hidden).item() == pytest.approx((0.5 + 0.1 + 0.0) / 3)
+    one = pred.clone().requires_grad_(True)
+    v = L.hidden_mpjpe_loss(one, y, torch.zeros(1, 2, 17, dtype=torch.bool))
+    assert v.item() == 0.0
+    v.backward()
+    assert one.grad is not None
+    with pytest.raises(ValueError, match=r"hidden mask has shape \(2, 17\), expected \(1, 2, 17\)"):
+        L.hidden_mpjpe_loss(pred, y, hidden[0])
+    # through compute_losses: confidence 0 in the input marks the hidden joints
+    x2d = torch.ones(1, 2, 17, 3)
+    x2d[0, 0, 3, 2] = x2d[0, 1, 5, 2] = x2d[0, 0, 9, 2] = 0.0
+    cfg = L.LossConfig(w_mpjpe=0, w_nmpjpe=0, w_velocity=0, w_align=0, w_hidden=2.0)
+    terms = L.compute_losses({"pose": pred}, {"y3d": y, "x2d": x2d}, cfg)
+    assert set(terms) == {"hidden", "total"} and terms["total"].item() == pytest.approx(2 * 0.6 / 3)
+    with pytest.raises(KeyError, match="w_hidden needs the batch's 'x2d'"):
+        L.compute_losses({"pose": pred}, {"y3d": y}, cfg)
+
+
 def test_pose_shape_errors():
     with pytest.raises(ValueError, match=r"target shape \(2, 5, 17, 3\) differs from pred shape \(2, 4, 17, 3\)"):
         L.mpjpe_loss(poses(t=4), poses(t=5))
