@@ -58,13 +58,30 @@ def test_recipes_build_valid_stage_configs():
         assert (pre.loss.w_align > 0) == (not name.endswith("noalign"))
         # fine-tuning: half of the windows clean, more body-part masks; pretraining: every window corrupted
         assert (ft.corruption.clean_fraction, ft.corruption.part_mask) == (0.5, 0.3)
-        assert (pre.corruption.clean_fraction, pre.corruption.part_mask) == (0.0, 0.1)
+        assert ft.corruption.part_full == (0.5 if name.startswith("tiny") else 0.0)
+        assert pre.corruption.clean_fraction == 0.0
+        assert pre.corruption.part_mask == 0.1
         assert ft.finetune_corruption
-    # the small pair trains for real motion: detector-like noise in both stages, pose variety in pretraining only
+    # the small pair trains for real motion: detector-like noise in both stages, pose and body variety in
+    # pretraining only (fine-tuning sees the default bodies and motion)
     for name in ("small", "small-noalign"):
         pre, ft = zoo.stage_configs(zoo.RECIPES[name])
-        assert pre.data.pose_variety == 0.6 and ft.data.pose_variety == 0.0
+        assert (pre.data.pose_variety, pre.data.body_variety) == (0.6, 0.0)
+        assert (ft.data.pose_variety, ft.data.body_variety) == (0.0, 0.0)
         assert pre.corruption.confidence_std == ft.corruption.confidence_std == 0.15
+
+
+@pytest.mark.parametrize("name", sorted(zoo.RECIPES))
+def test_shipped_weights_were_trained_with_the_committed_recipe(name):
+    """The index records each shipped pair's recipe: a recipe edited without retraining fails here."""
+    listing = langpose.pretrained()
+    recipe = zoo.RECIPES[name]
+    for shipped in (name, name + zoo.STAGE1):
+        entry = listing[shipped]
+        assert entry["pretrain"] == list(recipe.pretrain), shipped
+        assert entry["finetune"] == list(recipe.finetune), shipped
+        assert (entry["pretrain_steps"], entry["finetune_steps"], entry["seed"]) == \
+            (recipe.pretrain_steps, recipe.finetune_steps, recipe.seed), shipped
 
 
 def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monkeypatch):
