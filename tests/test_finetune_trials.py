@@ -1,0 +1,34 @@
+"""bench/finetune_trials.py: the table's numbers (hand-computed) and the summary of an evaluation."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("finetune_trials", Path(__file__).parents[1] / "bench" / "finetune_trials.py")
+ft = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ft)
+
+
+def _run(clean, arm):
+    return {"summary": {"clean": clean, "masked30": 60.0, "arm": arm, "leg": 150.0, "lower": 100.0, "deepmimic": 180.0}}
+
+
+def test_table_means_stds_and_paired_differences():
+    results = {"baseline": {0: _run(40.0, 200.0), 1: _run(42.0, 210.0)},
+               "trial": {0: _run(41.0, 190.0), 1: _run(42.0, 196.0)}}
+    lines = ft.table(results, "baseline").splitlines()
+    assert lines[2].startswith("| baseline (2 seeds) | 41.0 ± 1.4 | 60.0 ± 0.0 | 205.0 ± 7.1 |")
+    # paired: clean +1, +0 -> +0.5 ± 0.7; arm -10, -14 -> -12.0 ± 2.8
+    assert lines[4].startswith("| trial − baseline, paired (2 seeds) | **+0.5 ± 0.7** | **+0.0 ± 0.0** | **-12.0 ± 2.8** |")
+    one = ft.table({"baseline": {0: _run(40.0, 200.0)}, "trial": {0: _run(41.0, 190.0)}}, "baseline").splitlines()
+    assert one[3] == "| trial (1 seed) | 41.0 | 60.0 | 190.0 | 150.0 | 100.0 | 180.0 |"
+
+
+def test_summary_averages_the_two_sides():
+    rob = {f"part_{s}_{p}": {"p1": 0.0, "p1_hidden": v} for (s, p), v in
+           {("left", "arm"): 200.0, ("right", "arm"): 220.0, ("left", "leg"): 100.0, ("right", "leg"): 120.0}.items()}
+    rob |= {"part_lower_body": {"p1": 0.0, "p1_hidden": 90.0}, "joint_mask_0.3": {"p1": 55.0, "p1_hidden": 60.0}}
+    ev = {"synthetic_test": {"p1": 40.0}, "robustness": rob, "deepmimic": {"p1": 180.0}}
+    assert ft.summarise(ev) == pytest.approx({"clean": 40.0, "masked30": 55.0, "arm": 210.0, "leg": 110.0,
+                                              "lower": 90.0, "deepmimic": 180.0})
+    assert set(ft.TRIALS) >= {"part_full_0.5"}
