@@ -84,6 +84,20 @@ def test_shipped_weights_were_trained_with_the_committed_recipe(name):
             (recipe.pretrain_steps, recipe.finetune_steps, recipe.seed), shipped
 
 
+def test_stage_overrides_change_one_stage_and_a_variant_cannot_ship(capsys):
+    recipe = zoo.RECIPES["tiny"]
+    pre, ft = zoo.stage_configs(recipe, ["corruption.noise_std=0.01"], ["data.body_variety=0.3"],
+                                ["corruption.part_full=1.0"])
+    assert (pre.data.body_variety, ft.data.body_variety) == (0.3, 0.0)
+    assert (pre.corruption.part_full, ft.corruption.part_full) == (0.0, 1.0)
+    assert pre.corruption.noise_std == ft.corruption.noise_std == 0.01
+    with pytest.raises(ValueError, match="a variant of 'tiny' .* cannot be shipped"):
+        zoo.train("tiny", ship=True, finetune_extra=["corruption.part_full=1.0"])
+    with pytest.raises(SystemExit):
+        zoo.main(["tiny", "--ship", "--pretrain-set", "data.body_variety=0.3"])
+    assert "--ship installs the committed recipe only" in capsys.readouterr().err
+
+
 def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monkeypatch):
     """The plumbing of ``python -m langpose.zoo NAME --ship`` on a 2-step recipe (no accuracy claim)."""
     recipe = zoo.Recipe("tiny", "test recipe", zoo.CPU_RECIPE + ("loss.w_align=0.01", "data.quick=true",
