@@ -58,7 +58,7 @@ def test_recipes_build_valid_stage_configs():
         assert (pre.loss.w_align > 0) == (not name.endswith("noalign"))
         # fine-tuning: half of the windows clean, more body-part masks; pretraining: every window corrupted
         assert (ft.corruption.clean_fraction, ft.corruption.part_mask) == (0.5, 0.3)
-        assert ft.corruption.part_full == (0.5 if name.startswith("tiny") else 0.0)
+        assert ft.corruption.part_full == 0.5
         assert pre.corruption.clean_fraction == 0.0
         assert pre.corruption.part_mask == 0.1
         assert ft.finetune_corruption
