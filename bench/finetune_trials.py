@@ -33,6 +33,10 @@ TRIALS = {
     "part_0.6_full": ("corruption.part_mask=0.6", "corruption.part_full=1.0"),
     "part_0.6_full_w_hidden_1": ("corruption.part_mask=0.6", "corruption.part_full=1.0", "loss.w_hidden=1.0"),
     "part_full_w_hidden_0.3": ("corruption.part_full=1.0", "loss.w_hidden=0.3"),
+    # real motion (issue 12): non-upright bodies and floor-level programs in fine-tuning
+    "tilt_0.8": ("data.tilt_variety=0.8",),
+    "tilt_1.6": ("data.tilt_variety=1.6",),
+    "floor_0.3": ("data.floor_actions=0.3",),
 }
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),
@@ -51,7 +55,11 @@ def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path) 
     """Fine-tune ``model``-stage1 with the recipe's fine-tuning + ``overrides`` (seed ``seed``); its summary."""
     done = run_dir / "evaluation.json"
     if done.is_file():
-        return json.loads(done.read_text())
+        cached = json.loads(done.read_text())
+        if list(cached.get("overrides", [])) != list(overrides):
+            raise ValueError(f"{done}: a cached run made with other overrides ({', '.join(cached.get('overrides', []))}); "
+                             f"use another --runs-dir, or delete {run_dir}")
+        return cached
     recipe = zoo.RECIPES[model]
     trial = zoo.Recipe(recipe.preset, "fine-tuning trial", recipe.pretrain, tuple(overrides), recipe.pretrain_steps,
                        recipe.finetune_steps, recipe.steps_per_epoch, seed=seed)

@@ -32,3 +32,13 @@ def test_summary_averages_the_two_sides():
     assert ft.summarise(ev) == pytest.approx({"clean": 40.0, "masked30": 55.0, "arm": 210.0, "leg": 110.0,
                                               "lower": 90.0, "deepmimic": 180.0})
     assert set(ft.TRIALS) >= {"part_full_0.5"}
+
+
+def test_a_cached_run_with_other_overrides_is_not_reused(tmp_path):
+    run_dir = tmp_path / "baseline_seed0"
+    run_dir.mkdir()
+    cached = {"overrides": ["optim.lr=5e-4"], "seed": 0, "summary": _run(40.0, 200.0)["summary"]}
+    (run_dir / "evaluation.json").write_text(__import__("json").dumps(cached))
+    assert ft.run_trial("tiny", ("optim.lr=5e-4",), 0, run_dir) == cached   # same overrides: the cache
+    with pytest.raises(ValueError, match="cached run made with other overrides .*optim.lr=5e-4"):
+        ft.run_trial("tiny", ("optim.lr=5e-4", "corruption.part_full=0.5"), 0, run_dir)
