@@ -35,7 +35,6 @@ TRIALS = {
     "part_full_w_hidden_0.3": ("corruption.part_full=1.0", "loss.w_hidden=0.3"),
     # real motion (issue 12): non-upright bodies and floor-level programs in fine-tuning
     "tilt_0.8": ("data.tilt_variety=0.8",),
-    "tilt_1.6": ("data.tilt_variety=1.6",),
     "floor_0.3": ("data.floor_actions=0.3",),
 }
 #: the columns: (key, title)

@@ -98,8 +98,8 @@ PART_MASKS = ("corruption.part_mask=0.3",)
 PART_FULL = ("corruption.part_full=0.5",)
 #: floor-level and acrobatic programs (crawl, kneel, lie down and get up, roll, cartwheel) in 30 % of the
 #: fine-tuning sequences: tiny, 3 seeds, DeepMimic -13.0 +- 0.7 mm at +1.5 +- 0.3 mm synthetic (results/transfer,
-#: trial M). Not in the small recipe: with 1,000 fine-tuning steps it cost the small pair +1.8 to +2.5 mm synthetic
-#: (over issue 12's 2 mm) for -16 to -25 mm on DeepMimic (results/transfer/README.md).
+#: trial M). Not in the small recipe: it cost the small pair +1.6 to +2.5 mm synthetic (over issue 12's 2 mm; 1,000
+#: or 1,500 fine-tuning steps) for -16 to -25 mm on DeepMimic (results/transfer/README.md).
 FLOOR_FINETUNE = ("data.floor_actions=0.3",)
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
