@@ -389,6 +389,7 @@ def test_quickstart_error_with_the_shipped_model(lab_session):
     res = json.loads((s["runs"] / "demo" / "quickstart.json").read_text())
     assert res["model"]["source"] == "shipped"
     assert res["mpjpe_mm"] < 40, f"quickstart error {res['mpjpe_mm']:.1f} mm with shipped {res['model']['name']!r}"
+    assert res["label"] in [label for label, _ in res["top_actions"]], f"true action not in the top-5: {res}"
 
 
 def test_an_action_query_finds_that_action_with_the_shipped_models(lab_session):

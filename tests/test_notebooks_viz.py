@@ -42,14 +42,15 @@ def run_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("nbrun")
 
 
-def _execute(name, run_dir, tmp):
+def _execute(name, run_dir, tmp, **params):
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     t = time.time()
     try:
         pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp / f"{name}.out.ipynb"),
-                            parameters=dict(quick=True, seed=0, run_dir=str(run_dir), **SIZES.get(name, {})), kernel_name="python3",
+                            parameters=dict(quick=True, seed=0, run_dir=str(run_dir), **{**SIZES.get(name, {}), **params}),
+                            kernel_name="python3",
                             cwd=str(ROOT), progress_bar=False, execution_timeout=240)
     except PapermillExecutionError as exc:
         pytest.fail(f"{name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}\n{''.join(exc.traceback)}")
@@ -64,6 +65,21 @@ def test_quickstart(run_dir, tmp_path):
     assert len(res["top_actions"]) == 5 and res["mpjpe_mm"] > 0
     assert res["model"]["source"] == "trained" and res["model"]["checkpoint"] == str(run_dir / "checkpoint.pt")
     assert (run_dir / "checkpoint.pt").exists() and (run_dir / "quickstart_3d.html").exists()
+
+
+@pytest.mark.slow
+def test_quickstart_in_quick_mode_lifts_its_clip_with_the_shipped_small(tmp_path):
+    """What `make demo` shows (quick mode): the shipped small, within 40 mm, the true action in its top-5."""
+    import langpose
+
+    if "small" not in langpose.pretrained():
+        pytest.skip("this installation ships no 'small' model")
+    out = tmp_path / "run"
+    _execute("00_quickstart", out, tmp_path, use_shipped=True)
+    res = json.loads((out / "quickstart.json").read_text())
+    assert res["model"]["source"] == "shipped" and res["model"]["name"] == "small"
+    assert res["mpjpe_mm"] < 40, f"quickstart clip {res['clip']}: {res['mpjpe_mm']:.1f} mm"
+    assert res["label"] in [label for label, _ in res["top_actions"]], res
 
 
 @pytest.mark.slow
