@@ -113,7 +113,7 @@ _NOALIGN = ("loss.w_align=0",)
 #: them over the whole window), 20 % of the joints dropped, no pose variety (against 500 steps without part_full:
 #: synthetic 30.4 -> 28.1 mm, hidden legs 235 -> 110, DeepMimic 158.3 -> 161.6; results/recipe, trials L and N)
 SMALL_PRETRAIN = CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY
-SMALL_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_MASKS + DETECTOR_NOISE + PART_FULL
+SMALL_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_MASKS + DETECTOR_NOISE + PART_FULL + JOINT_MASKS
 TINY_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_MASKS + PART_FULL + FLOOR_FINETUNE
 
 RECIPES: dict[str, Recipe] = {

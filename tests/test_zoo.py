@@ -69,7 +69,7 @@ def test_recipes_build_valid_stage_configs():
         assert (pre.data.pose_variety, pre.data.body_variety) == (0.6, 0.0)
         assert (ft.data.pose_variety, ft.data.body_variety) == (0.0, 0.0)
         assert pre.corruption.confidence_std == ft.corruption.confidence_std == 0.15
-        assert (pre.corruption.joint_mask, ft.corruption.joint_mask) == (0.05, 0.05)  # trial N: 0.2 once shipped
+        assert (pre.corruption.joint_mask, ft.corruption.joint_mask) == (0.05, 0.2)  # trial N
 
 
 @pytest.mark.parametrize("name", sorted(zoo.RECIPES))
