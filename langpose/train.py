@@ -158,6 +158,8 @@ def load_split_views(cfg: TrainConfig, split: str):
             kw["tilt_variety"] = d.tilt_variety
         if d.floor_actions:
             kw["floor_actions"] = d.floor_actions
+        if d.elevation_variety:
+            kw["elevation_variety"] = d.elevation_variety
     if d.camera_variety and split == d.train_split:
         if d.dataset not in SEQUENCE_DATASETS:
             raise ConfigError(f"data.camera_variety: dataset {d.dataset!r} comes with its own cameras; virtual "

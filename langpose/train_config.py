@@ -51,6 +51,9 @@ class DataConfig:
             or acrobatic action (crawl, kneel, lie down and get up, roll over, cartwheel:
             ``SyntheticConfig.floor_actions``; 0: standing actions only). The vocabulary grows by
             those actions' texts; validation and test sequences stay the same.
+        elevation_variety: synthetic only: half of the training sequences stand on ground that
+            rises and falls between 0 and this many metres (``SyntheticConfig.elevation_variety``;
+            0: always on the floor). Validation and test sequences stay on the floor.
         camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
             own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
             0: the studio ring). Validation keeps the ring.
@@ -73,6 +76,7 @@ class DataConfig:
     pose_variety: float = 0.0
     tilt_variety: float = 0.0
     floor_actions: float = 0.0
+    elevation_variety: float = 0.0
     camera_variety: float = 0.0
 
     def __post_init__(self):

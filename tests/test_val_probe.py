@@ -21,8 +21,12 @@ def test_probe_scores_the_validation_subject_clean_and_occluded():
     views = load_views("synthetic", "val")[:2]
     test_subjects = {t.subject for t in load_views("synthetic", "test")}
     assert test_subjects and not {v.subject for v in views} & test_subjects
-    r = vp.probe(path, views)
-    assert r["clean"] == pytest.approx(evaluate(langpose.pretrained("tiny"), views, window=27, recognition=False)["p1"])
+    up = load_views("synthetic", "val", raise_ground=0.5)[:2]
+    r = vp.probe(path, views, {0.5: up})
+    tiny = langpose.pretrained("tiny")
+    assert r["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False)["p1"])
+    assert r["raised_0.5"] == pytest.approx(evaluate(tiny, up, window=27, recognition=False)["p1"])
+    assert r["raised_0.5"] != pytest.approx(r["clean"])  # a different picture of the same motion
     # hiding 30 % of the joints, or a whole limb, can only make a trained lifter worse than clean input
     assert r["clean"] < r["joint_mask_0.3"] and r["clean"] < r["left_arm_hidden"] and r["clean"] < r["lower_body_hidden"]
 

@@ -132,3 +132,17 @@ def test_camera_variety_reaches_training_views_only(tmp_path):
         train_config("tiny", ["data.camera_variety=2.0"])
     with pytest.raises(ConfigError, match="dataset 'h36m' comes with its own cameras"):
         load_split_views(train_config("tiny", ["data.dataset=h36m", "data.camera_variety=0.5"]), "train")
+
+
+def test_raise_ground_keeps_the_cameras_and_moves_the_person_up_the_image(seqs):
+    a, b = make_views(seqs[:2], seed=4), make_views(seqs[:2], seed=4, raise_ground=0.5)
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert np.allclose(x.meta["R"], y.meta["R"]) and np.allclose(x.meta["t"], y.meta["t"])  # same cameras
+        # 0.5 m up in the world: the camera-frame pose moves by R.T @ (0, 0, 0.5) (R: camera to world), the root-relative pose not at all
+        assert np.allclose(y.joints3d - x.joints3d, x.meta["R"].T @ np.array([0.0, 0.0, 0.5]), atol=1e-5)
+        assert np.allclose(y.joints3d - y.joints3d[:, :1], x.joints3d - x.joints3d[:, :1], atol=1e-5)
+        # image y points down: the whole body is higher in the picture
+        assert (y.keypoints2d[..., 1] < x.keypoints2d[..., 1]).all()
+    c = make_views(seqs[:2], seed=4, raise_ground=0.0)
+    assert all(np.array_equal(x.keypoints2d, z.keypoints2d) for x, z in zip(a, c))

@@ -111,14 +111,16 @@ def load_views(dataset: str, split: str = "train", data_root=None, seed: int = 0
     """Camera ``View``s of a dataset's split (2D pixels + confidence, 3D in the camera frame).
 
     ``seed`` places the virtual cameras of sequence datasets (``camera_variety=`` widens their
-    placement: ``langpose.data.views.varied_cameras``); other keywords go to the
+    placement: ``langpose.data.views.varied_cameras``; ``raise_ground=`` (m) lifts every
+    sequence as onto a platform, the same cameras seeing it); other keywords go to the
     dataset's loader (e.g. ``detections="gt"`` for h36m, ``filename=...`` for h36m_motionbert).
     """
     _check_name(dataset)
     if dataset in SEQUENCE_DATASETS:
         from langpose.data.views import make_views
-        variety = float(kw.pop("camera_variety", 0.0))
-        return make_views(load_sequences(dataset, split, data_root, **kw), seed=seed, camera_variety=variety)
+        variety, up = float(kw.pop("camera_variety", 0.0)), float(kw.pop("raise_ground", 0.0))
+        return make_views(load_sequences(dataset, split, data_root, **kw), seed=seed, camera_variety=variety,
+                          raise_ground=up)
     root = _need_root(dataset, data_root)
     if dataset == "h36m":
         from langpose.data.h36m import load_h36m_views

@@ -379,7 +379,10 @@ class SyntheticConfig:
     standing action programs never make). ``floor_actions`` > 0 inserts one floor-level or
     acrobatic action (``FLOOR_ACTIONS``: crawl, kneel, lie down and get up, roll over,
     cartwheel) into that fraction of the training sequences; every split's labels then index
-    ``ALL_ACTIONS``, and the validation and test sequences stay the same.
+    ``ALL_ACTIONS``, and the validation and test sequences stay the same. ``elevation_variety``
+    > 0 raises the ground under half of the training sequences (``elevation_profile``: a
+    platform, stairs, a climbing frame, up to that many metres), so where a person stands in
+    the image stops telling how far away they are.
     """
 
     num_subjects: int = 8
@@ -394,6 +397,7 @@ class SyntheticConfig:
     pose_variety: float = 0.0
     tilt_variety: float = 0.0
     floor_actions: float = 0.0
+    elevation_variety: float = 0.0
 
     @classmethod
     def quick(cls, **overrides) -> "SyntheticConfig":
@@ -415,6 +419,8 @@ class SyntheticConfig:
             raise ValueError(f"SyntheticConfig.pose_variety must be in [0, 3] rad, got {self.pose_variety}")
         if not 0.0 <= self.floor_actions <= 1.0:
             raise ValueError(f"SyntheticConfig.floor_actions must be a fraction in [0, 1], got {self.floor_actions}")
+        if not 0.0 <= self.elevation_variety <= 3.0:
+            raise ValueError(f"SyntheticConfig.elevation_variety must be a height in [0, 3] m, got {self.elevation_variety}")
         if not 0.0 <= self.body_variety < 1.0:
             raise ValueError(f"SyntheticConfig.body_variety must be in [0, 1), got {self.body_variety}")
 
@@ -463,9 +469,36 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
                     body = vary_body(subj, np.random.default_rng([cfg.seed, si, j, 77]), cfg.body_variety)
                 if cfg.pose_variety > 0 or cfg.tilt_variety > 0:
                     offsets = _variety_offsets(cfg, np.random.default_rng([cfg.seed, si, j, 78]))
-            seqs.append(synthesize(body, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}",
-                                   offsets=offsets, vocab=ALL_ACTIONS if cfg.floor_actions > 0 else ACTIONS))
+            seq = synthesize(body, chain, rng, cfg.fps, cfg.blend_seconds, name=f"{subj.name}_seq{j:03d}",
+                             offsets=offsets, vocab=ALL_ACTIONS if cfg.floor_actions > 0 else ACTIONS)
+            if subj.name in train and cfg.elevation_variety > 0:
+                ground = elevation_profile(len(seq), cfg.fps, np.random.default_rng([cfg.seed, si, j, 80]),
+                                           cfg.elevation_variety)
+                seq.joints3d[..., 2] += ground[:, None].astype(np.float32)  # (T, 17) z, whole body
+            seqs.append(seq)
     return seqs
+
+
+def elevation_profile(T: int, fps: float, rng: np.random.Generator, max_height: float,
+                      raised: float = 0.5, hold: tuple[float, float] = (1.0, 3.0)) -> np.ndarray:
+    """(T,) height (m) of the ground under one sequence. With probability ``1 - raised`` it
+    stays at 0; otherwise the ground moves between heights drawn uniformly from
+    ``[0, max_height]`` at knots ``hold`` seconds apart (the first at t = 0), with a smoothstep
+    between knots: standing on a platform, going up stairs or a climbing frame and down again.
+    The cameras still aim 1 m above the floor, so the person moves up in the image.
+    """
+    if rng.random() >= raised:
+        return np.zeros(T)
+    knots_t, t = [0.0], 0.0
+    while t < T / fps:
+        t += float(rng.uniform(*hold))
+        knots_t.append(t)
+    knots_h = rng.uniform(0.0, max_height, size=len(knots_t))
+    ts = np.arange(T) / fps
+    k = np.clip(np.searchsorted(knots_t, ts, side="right") - 1, 0, len(knots_t) - 2)  # (T,) knot before each frame
+    u = (ts - np.asarray(knots_t)[k]) / (np.asarray(knots_t)[k + 1] - np.asarray(knots_t)[k])
+    u = u * u * (3 - 2 * u)
+    return knots_h[k] + u * (knots_h[k + 1] - knots_h[k])
 
 
 def _insert_floor_action(chain: list[int], rng: np.random.Generator, fraction: float) -> None:
@@ -484,7 +517,10 @@ def default_data_dir() -> Path:
 
 
 def _config_key(cfg: SyntheticConfig) -> str:
-    blob = json.dumps({"cfg": to_dict(cfg), "version": FORMAT_VERSION, "actions": ACTIONS,
+    d = to_dict(cfg)
+    if not d["elevation_variety"]:  # added later: caches made before it keep their key
+        del d["elevation_variety"]
+    blob = json.dumps({"cfg": d, "version": FORMAT_VERSION, "actions": ACTIONS,
                        "floor_actions": FLOOR_ACTIONS}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 

@@ -79,15 +79,20 @@ def project_sequence(seq: Sequence, cameras: list[Camera], distort: bool = True)
 
 
 def make_views(seqs: list[Sequence], seed: int = 0, intrinsics=H36M_INTRINSICS,
-               camera_variety: float = 0.0) -> list[View]:
+               camera_variety: float = 0.0, raise_ground: float = 0.0) -> list[View]:
     """All views of ``seqs`` (len(seqs) x len(intrinsics)); camera placement seeded by (seed, i).
 
     ``camera_variety`` > 0 places them with ``varied_cameras`` instead of the studio ring.
+    ``raise_ground`` (m) puts every sequence that much higher, as on a platform, seen by the
+    same cameras as without it (placed from the ground track only): the person is higher in
+    the image, and a lifter that reads distance from where the feet are gets it wrong.
     """
     views: list[View] = []
     for i, seq in enumerate(seqs):
         rng = np.random.default_rng([seed, i])
         cams = varied_cameras(seq, rng, camera_variety, intrinsics) if camera_variety > 0 \
             else cameras_for(seq, rng, intrinsics)
+        if raise_ground:
+            seq = replace(seq, joints3d=seq.joints3d + np.float32([0.0, 0.0, raise_ground]))
         views.extend(project_sequence(seq, cams))
     return views
