@@ -160,6 +160,7 @@ def load_split_views(cfg: TrainConfig, split: str):
             kw["floor_actions"] = d.floor_actions
         if d.elevation_variety:
             kw["elevation_variety"] = d.elevation_variety
+            kw["elevation_fraction"] = d.elevation_fraction
     if d.camera_variety and split == d.train_split:
         if d.dataset not in SEQUENCE_DATASETS:
             raise ConfigError(f"data.camera_variety: dataset {d.dataset!r} comes with its own cameras; virtual "

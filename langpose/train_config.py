@@ -51,9 +51,11 @@ class DataConfig:
             or acrobatic action (crawl, kneel, lie down and get up, roll over, cartwheel:
             ``SyntheticConfig.floor_actions``; 0: standing actions only). The vocabulary grows by
             those actions' texts; validation and test sequences stay the same.
-        elevation_variety: synthetic only: half of the training sequences stand on ground that
-            rises and falls between 0 and this many metres (``SyntheticConfig.elevation_variety``;
-            0: always on the floor). Validation and test sequences stay on the floor.
+        elevation_variety: synthetic only: ``elevation_fraction`` of the training sequences stand
+            on ground that rises and falls between 0 and this many metres
+            (``SyntheticConfig.elevation_variety``; 0: always on the floor). Validation and test
+            sequences stay on the floor.
+        elevation_fraction: the share of training sequences on raised ground (0..1).
         camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
             own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
             0: the studio ring). Validation keeps the ring.
@@ -77,6 +79,7 @@ class DataConfig:
     tilt_variety: float = 0.0
     floor_actions: float = 0.0
     elevation_variety: float = 0.0
+    elevation_fraction: float = 0.5
     camera_variety: float = 0.0
 
     def __post_init__(self):

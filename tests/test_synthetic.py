@@ -405,6 +405,15 @@ def test_elevation_variety_raises_training_sequences_only(tmp_path):
     assert S.cache_path(S.SyntheticConfig.quick()) != S.cache_path(cfg)
     with pytest.raises(ValueError, match=r"elevation_variety must be a height in \[0, 3\] m, got -0.5"):
         S.SyntheticConfig(elevation_variety=-0.5)
+    with pytest.raises(ValueError, match=r"elevation_fraction must be a fraction in \[0, 1\], got 2"):
+        S.SyntheticConfig(elevation_variety=1.0, elevation_fraction=2)
+    # the share of raised training sequences follows elevation_fraction
+    def raised_share(frac):
+        c = S.SyntheticConfig.quick(elevation_variety=1.0, elevation_fraction=frac)
+        up = [float((q.joints3d - base[q.name].joints3d)[..., 2].max()) for q in S.generate_dataset(c)
+              if q.subject in split["train"]]
+        return np.mean(np.array(up) > 0)
+    assert raised_share(0.0) == 0.0 and raised_share(1.0) == 1.0
     from langpose.train import load_split_views
     from langpose.train_config import train_config
     tc = train_config("tiny", ["data.quick=true", "data.elevation_variety=1.0", f"data.data_root={tmp_path}"])

@@ -157,3 +157,23 @@ def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
     (run / "pretrain" / "checkpoint.pt").unlink()
     with pytest.raises(FileNotFoundError, match="the run's pretrain checkpoint is missing"):
         zoo.ship("tiny", tmp_path / "results", tmp_path / "runs")
+
+
+def test_report_scores_the_test_subject_on_raised_ground(tmp_path, monkeypatch):
+    from langpose.data.registry import load_views
+    from langpose.evaluate import evaluate
+    index = {"tiny": zoo._index()["tiny"]}
+    monkeypatch.setattr(zoo, "_index", lambda: index)
+    # the real-motion clips are scored elsewhere (test_evaluate_real); here: the synthetic columns
+    import langpose.evaluate as E
+    monkeypatch.setattr(E, "evaluate_real", lambda model, **kw: {"sources": {"deepmimic": {"p1": 1.0}}})
+    monkeypatch.setattr(E, "write_real_results", lambda *a, **kw: None)
+    text = zoo.report(tmp_path)
+    header, rule, row = text.splitlines()[2:5]
+    cols = [c.strip() for c in row.strip("|").split("|")]
+    assert len(cols) == len(header.strip("|").split("|")) == 12
+    up = header.strip("|").split("|").index(" P1, subject 0.5 m up ")
+    expected = evaluate(langpose.pretrained("tiny"), load_views("synthetic", "test", raise_ground=zoo.RAISED_M),
+                        window=27, recognition=False)["p1"]
+    assert cols[0] == "tiny" and float(cols[up]) == pytest.approx(expected, abs=0.05)
+    assert (tmp_path / "README.md").read_text() == text

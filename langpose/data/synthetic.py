@@ -380,9 +380,9 @@ class SyntheticConfig:
     acrobatic action (``FLOOR_ACTIONS``: crawl, kneel, lie down and get up, roll over,
     cartwheel) into that fraction of the training sequences; every split's labels then index
     ``ALL_ACTIONS``, and the validation and test sequences stay the same. ``elevation_variety``
-    > 0 raises the ground under half of the training sequences (``elevation_profile``: a
-    platform, stairs, a climbing frame, up to that many metres), so where a person stands in
-    the image stops telling how far away they are.
+    > 0 raises the ground under ``elevation_fraction`` of the training sequences
+    (``elevation_profile``: a platform, stairs, a climbing frame, up to that many metres), so
+    where a person stands in the image stops telling how far away they are.
     """
 
     num_subjects: int = 8
@@ -398,6 +398,7 @@ class SyntheticConfig:
     tilt_variety: float = 0.0
     floor_actions: float = 0.0
     elevation_variety: float = 0.0
+    elevation_fraction: float = 0.5
 
     @classmethod
     def quick(cls, **overrides) -> "SyntheticConfig":
@@ -421,6 +422,8 @@ class SyntheticConfig:
             raise ValueError(f"SyntheticConfig.floor_actions must be a fraction in [0, 1], got {self.floor_actions}")
         if not 0.0 <= self.elevation_variety <= 3.0:
             raise ValueError(f"SyntheticConfig.elevation_variety must be a height in [0, 3] m, got {self.elevation_variety}")
+        if not 0.0 <= self.elevation_fraction <= 1.0:
+            raise ValueError(f"SyntheticConfig.elevation_fraction must be a fraction in [0, 1], got {self.elevation_fraction}")
         if not 0.0 <= self.body_variety < 1.0:
             raise ValueError(f"SyntheticConfig.body_variety must be in [0, 1), got {self.body_variety}")
 
@@ -473,7 +476,7 @@ def generate_dataset(cfg: SyntheticConfig, progress: bool = False) -> list[Seque
                              offsets=offsets, vocab=ALL_ACTIONS if cfg.floor_actions > 0 else ACTIONS)
             if subj.name in train and cfg.elevation_variety > 0:
                 ground = elevation_profile(len(seq), cfg.fps, np.random.default_rng([cfg.seed, si, j, 80]),
-                                           cfg.elevation_variety)
+                                           cfg.elevation_variety, raised=cfg.elevation_fraction)
                 seq.joints3d[..., 2] += ground[:, None].astype(np.float32)  # (T, 17) z, whole body
             seqs.append(seq)
     return seqs
@@ -518,8 +521,8 @@ def default_data_dir() -> Path:
 
 def _config_key(cfg: SyntheticConfig) -> str:
     d = to_dict(cfg)
-    if not d["elevation_variety"]:  # added later: caches made before it keep their key
-        del d["elevation_variety"]
+    if not d["elevation_variety"]:  # added later: caches made before them keep their key
+        del d["elevation_variety"], d["elevation_fraction"]
     blob = json.dumps({"cfg": d, "version": FORMAT_VERSION, "actions": ACTIONS,
                        "floor_actions": FLOOR_ACTIONS}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
