@@ -496,12 +496,13 @@ def elevation_profile(T: int, fps: float, rng: np.random.Generator, max_height: 
     while t < T / fps:
         t += float(rng.uniform(*hold))
         knots_t.append(t)
-    knots_h = rng.uniform(0.0, max_height, size=len(knots_t))
-    ts = np.arange(T) / fps
-    k = np.clip(np.searchsorted(knots_t, ts, side="right") - 1, 0, len(knots_t) - 2)  # (T,) knot before each frame
-    u = (ts - np.asarray(knots_t)[k]) / (np.asarray(knots_t)[k + 1] - np.asarray(knots_t)[k])
+    kt = np.asarray(knots_t)                                      # (K,) s
+    kh = rng.uniform(0.0, max_height, size=len(kt))               # (K,) m
+    ts = np.arange(T) / fps                                       # (T,) s
+    k = np.clip(np.searchsorted(kt, ts, side="right") - 1, 0, len(kt) - 2)  # (T,) knot before each frame
+    u = (ts - kt[k]) / (kt[k + 1] - kt[k])                        # (T,) 0..1 between knots
     u = u * u * (3 - 2 * u)
-    return knots_h[k] + u * (knots_h[k + 1] - knots_h[k])
+    return kh[k] + u * (kh[k + 1] - kh[k])
 
 
 def _insert_floor_action(chain: list[int], rng: np.random.Generator, fraction: float) -> None:
