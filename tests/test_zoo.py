@@ -70,9 +70,11 @@ def test_recipes_build_valid_stage_configs():
         assert (ft.data.pose_variety, ft.data.body_variety) == (0.0, 0.0)
         assert pre.corruption.confidence_std == ft.corruption.confidence_std == 0.15
         assert (pre.corruption.joint_mask, ft.corruption.joint_mask) == (0.05, 0.2)  # trial N
-        # trial O: 10 % of the fine-tuning sequences on ground up to 1 m high; the tiny pair stays on the floor
+        # trial O: 10 % of the fine-tuning sequences on ground up to 1 m high (the tiny pair: 5 %)
         assert (pre.data.elevation_variety, ft.data.elevation_variety, ft.data.elevation_fraction) == (0.0, 1.0, 0.1)
-    assert zoo.stage_configs(zoo.RECIPES["tiny"])[1].data.elevation_variety == 0.0
+    for name in ("tiny", "tiny-noalign"):
+        pre, ft = zoo.stage_configs(zoo.RECIPES[name])
+        assert (pre.data.elevation_variety, ft.data.elevation_variety, ft.data.elevation_fraction) == (0.0, 1.0, 0.05)
 
 
 @pytest.mark.parametrize("name", sorted(zoo.RECIPES))
