@@ -410,9 +410,45 @@ def report(out_dir="results/zoo") -> str:
             "(hidden joints) | P1, subject 0.5 m up | DeepMimic P1 (val) | assimp P1 (test) | holosoma P1 (test) | "
             "action top-1 % | train wall s |\n|" + "---|" * 12 + "\n")
     text += "".join("| " + " | ".join(fmt(v) for v in r) + " |\n" for r in rows)
+    finetuned = [n for n in _index() if not n.endswith(STAGE1)]
+    text += "\n" + real_clip_table({n: json.loads((out / n / "real_motion.json").read_text()) for n in finetuned
+                                     if (out / n / "real_motion.json").is_file()})
     with atomic_write(out / "README.md", "w") as fh:
         fh.write(text)
     return text
+
+
+def real_clip_table(results: dict) -> str:
+    """P1 (mm) of each model on each real-motion clip, from ``{model: evaluate_real result}``.
+
+    One row per clip, one row per source (its mean over clips, as ``evaluate_real`` reports it), and one
+    row per split: the mean over all of that split's clips, every clip weighted alike (issue 12's
+    real-motion test target is this number for the test split).
+    """
+    if not results:
+        return ""
+    names = list(results)
+    first = results[names[0]]
+    rows = []
+    for split in ("val", "test"):
+        clips_of_split = []
+        for source, src in first["sources"].items():
+            if src["split"] != split:
+                continue
+            for clip, c in src["clips"].items():
+                rows.append([clip.removeprefix(source + "_"), source, split, c["frames"]] +
+                            [results[n]["sources"][source]["clips"][clip]["p1"] for n in names])
+                clips_of_split.append((source, clip))
+            rows.append([f"**{source}: mean over clips**", source, split, src["num_frames"]] +
+                        [results[n]["sources"][source]["p1"] for n in names])
+        if clips_of_split:
+            rows.append([f"**{split}: mean over {len(clips_of_split)} clips**", "all", split,
+                         sum(first["sources"][s]["clips"][c]["frames"] for s, c in clips_of_split)] +
+                        [float(np.mean([results[n]["sources"][s]["clips"][c]["p1"] for s, c in clips_of_split]))
+                         for n in names])
+    from langpose.report import markdown_table
+    return ("## P1 (mm) per real-motion clip\n\n" +
+            markdown_table(["clip", "source", "split", "frames (50 fps)"] + [f"{n} P1" for n in names], rows))
 
 
 def main(argv=None) -> int:

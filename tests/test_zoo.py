@@ -182,3 +182,22 @@ def test_report_scores_the_test_subject_on_raised_ground(tmp_path, monkeypatch):
                         window=27, recognition=False)["p1"]
     assert cols[0] == "tiny" and float(cols[up]) == pytest.approx(expected, abs=0.05)
     assert (tmp_path / "README.md").read_text() == text
+
+
+def test_real_clip_table_means_every_clip_alike():
+    """Hand-computed: the split row weights clips alike (issue 12's target), the source row is evaluate_real's."""
+    def result(a, b, c):
+        clip = lambda p1, frames: {"p1": p1, "frames": frames}  # noqa: E731
+        return {"sources": {
+            "deepmimic": {"split": "val", "num_frames": 10, "p1": a, "clips": {"deepmimic_walk": clip(a, 10)}},
+            "assimp": {"split": "test", "num_frames": 30, "p1": 999.0,
+                       "clips": {"assimp_01_03": clip(b, 20), "assimp_Boxing_Toes": clip(c, 10)}}}}
+    text = zoo.real_clip_table({"m": result(50.0, 80.0, 110.0), "n": result(60.0, 10.0, 20.0)})
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.strip().strip("|").split("|")]
+            for r in text.splitlines() if r.startswith("| ")}
+    assert rows["walk"] == ["walk", "deepmimic", "val", "10", "50.0", "60.0"]
+    assert rows["01_03"][4:] == ["80.0", "10.0"]
+    assert rows["**assimp: mean over clips**"][3:] == ["30", "999.0", "999.0"]
+    assert rows["**test: mean over 2 clips**"][3:] == ["30", "95.0", "15.0"]
+    assert rows["**val: mean over 1 clips**"][4:] == ["50.0", "60.0"]
+    assert zoo.real_clip_table({}) == ""
