@@ -120,6 +120,9 @@ RAISED_GROUND = ("data.elevation_variety=1.0", "data.elevation_fraction=0.1")
 #: floor 45.6 / 41.7 -> 46.6 / 42.0 (10 %: 57.6 / 49.6 and 86.1 / 65.3 up there, but 48.1 on the floor for `tiny`,
 #: over issue 12's 2 mm; results/transfer, trial O)
 TINY_RAISED_GROUND = ("data.elevation_variety=1.0", "data.elevation_fraction=0.05")
+#: floor-level programs in 30 % of the small pair's pretraining sequences (the same programs as FLOOR_FINETUNE),
+#: with 2,000 fine-tuning steps instead of 1,000 (results/transfer, trial P)
+FLOOR_PRETRAIN = ("data.floor_actions=0.3",)
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
 #: the small models: 3,000 pretraining steps with detector-like noise and pose variety (for real motion),
@@ -127,7 +130,7 @@ _NOALIGN = ("loss.w_align=0",)
 #: them over the whole window), 20 % of the joints dropped, raised ground under 10 % of the sequences, no pose
 #: variety (against 500 steps without part_full: synthetic 30.4 -> 28.1 mm, hidden legs 235 -> 110, DeepMimic
 #: 158.3 -> 161.6; results/recipe, trials L and N; results/transfer, trial O)
-SMALL_PRETRAIN = CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY
+SMALL_PRETRAIN = CPU_RECIPE + DETECTOR_NOISE + POSE_VARIETY + FLOOR_PRETRAIN
 SMALL_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_MASKS + DETECTOR_NOISE + PART_FULL + JOINT_MASKS + RAISED_GROUND
 TINY_FINETUNE = CPU_FINETUNE + CLEAN_FINETUNE + PART_MASKS + PART_FULL + FLOOR_FINETUNE + TINY_RAISED_GROUND
 
@@ -137,9 +140,9 @@ RECIPES: dict[str, Recipe] = {
     "tiny-noalign": Recipe("tiny", "tiny lifter (T=27), same recipe without alignment (lambda_align=0)",
                            CPU_RECIPE + _NOALIGN, TINY_FINETUNE, 1500, 250),
     "small": Recipe("small", "small lifter (T=81), aligned pretraining with detector-like 2D noise and pose "
-                             "variety, then fine-tuning", SMALL_PRETRAIN + _ALIGN, SMALL_FINETUNE, 3000, 1000),
+                             "variety, then fine-tuning", SMALL_PRETRAIN + _ALIGN, SMALL_FINETUNE, 3000, 2000),
     "small-noalign": Recipe("small", "small lifter (T=81), same recipe without alignment (lambda_align=0)",
-                            SMALL_PRETRAIN + _NOALIGN, SMALL_FINETUNE, 3000, 1000),
+                            SMALL_PRETRAIN + _NOALIGN, SMALL_FINETUNE, 3000, 2000),
 }
 
 
