@@ -375,7 +375,8 @@ def label_set_recognition(model, views, window: int = 27) -> dict:
     """Recognition over the synthetic vocabulary's label sets (``langpose.data.label_sets``).
 
     ``top1``, ``top5``, ``r1`` (%): over the model's own vocabulary, fine (35) or coarse (22:
-    the window's fine label mapped to its coarse one). For a language model trained on the
+    the window's fine label mapped to its coarse one); a vocabulary with labels beyond the views'
+    fine ones (the floor-level programs of ``data.floor_actions``) scores over all of them. For a language model trained on the
     fine labels also ``para_top1`` / ``para_top5``: the same windows scored against the
     paraphrases of the labels, texts never seen in training (zero-shot phrasing). ``{}`` for
     a model without a trained vocabulary (λ = 0, the MLP). ``views`` share one fine vocabulary.
@@ -392,9 +393,11 @@ def label_set_recognition(model, views, window: int = 27) -> dict:
     if vocab == list(coarse_vocab()):
         coarse = label_set("coarse")
         wlab = np.array([vocab.index(coarse[fine[i]]) for i in wlab], dtype=np.int64)
-    elif vocab != fine:
-        raise ValueError(f"label_set_recognition: the model's vocabulary ({len(vocab)} labels) is neither "
-                         "the views' fine labels nor the coarse set")
+    elif set(fine) <= set(vocab):  # the fine labels, in any order, maybe with more (e.g. floor-level programs)
+        wlab = np.array([vocab.index(fine[i]) for i in wlab], dtype=np.int64)
+    else:
+        raise ValueError(f"label_set_recognition: the model's vocabulary ({len(vocab)} labels) holds neither "
+                         "all of the views' fine labels nor the coarse set")
     sims = emb @ text_embeddings(model, vocab).numpy().T  # (N, V)
     acc, rec = topk_accuracy(sims, wlab, (1, 5)), retrieval_recall(sims, wlab, (1,))
     out.update(top1=acc[1], top5=acc[5], r1=rec[1])

@@ -310,3 +310,22 @@ def test_class_alignment_by_hand():
     assert res["class_top1"] == pytest.approx(0.5)
     own = [1.0, (0.2 + 1.0) / (np.hypot(0.2, 1.0) * np.sqrt(2))]
     assert res["mean_matching"] == pytest.approx(np.mean(own))
+
+
+def test_label_set_recognition_maps_labels_by_name_in_a_larger_vocabulary():
+    """A vocabulary in another order, with labels the views do not use, scores the same windows alike:
+    reversed order gives the same numbers; labels are matched by name, not by index."""
+    import langpose
+    from langpose.data.registry import load_views
+    from langpose.evaluate import label_set_recognition
+
+    model = langpose.pretrained("tiny-stage1")
+    views = load_views("synthetic", "test")[:2]
+    base = label_set_recognition(model, views, window=27)
+    model.set_vocab(list(reversed(model.vocab)), model.vocab_emb.flip(0))  # texts and their embeddings, reversed
+    flipped = label_set_recognition(model, views, window=27)
+    assert {k: flipped[k] for k in ("top1", "top5", "r1")} == pytest.approx({k: base[k] for k in ("top1", "top5", "r1")})
+    keep = [i for i, v in enumerate(model.vocab) if v != views[0].vocab[0]]
+    model.set_vocab([model.vocab[i] for i in keep], model.vocab_emb[keep])
+    with pytest.raises(ValueError, match="holds neither all of the views' fine labels"):
+        label_set_recognition(model, views, window=27)
