@@ -113,6 +113,16 @@ def shipped_model(name: str):
 _shipped = shipped_model
 
 
+def recognizer(model, info: dict):
+    """The model that names actions for ``notebook_model``'s ``(model, info)``: a shipped model's stage-1
+    weights (``NAME-stage1``: fine-tuning without labels erodes the motion-text alignment), else ``model``."""
+    if info.get("source") == "shipped" and info.get("name"):
+        stage1, _ = shipped_model(info["name"] + "-stage1")
+        if stage1 is not None:
+            return stage1
+    return model
+
+
 def _describe_shipped(name: str, entry: dict, run_dir: Path) -> str:
     p1 = entry.get("p1_mm")
     return (f"model: shipped {name!r} ({shipped_checkpoint(name)})"

@@ -286,3 +286,14 @@ def test_model_pair_stage1_weights_when_shipped_else_the_fine_tuned_pair(tmp_pat
         in capsys.readouterr().out
     with pytest.raises(ValueError, match="shipped_stage: expected 'pretrain' or 'finetune', got 'stage2'"):
         nbk.model_pair(tmp_path, shipped_stage="stage2")
+
+
+def test_recognizer_is_the_shipped_models_stage1_weights():
+    import langpose
+    from langpose import notebook as nbk
+
+    model = langpose.pretrained("tiny")
+    rec = nbk.recognizer(model, {"source": "shipped", "name": "tiny"})
+    assert rec is not model and rec.zoo_name == "tiny-stage1"
+    assert nbk.recognizer(model, {"source": "checkpoint", "name": None}) is model
+    assert nbk.recognizer(model, {"source": "shipped", "name": "tiny-stage1"}) is model  # no "tiny-stage1-stage1"
