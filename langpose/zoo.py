@@ -124,8 +124,9 @@ TINY_RAISED_GROUND = ("data.elevation_variety=1.0", "data.elevation_fraction=0.0
 #: shipped with twice the fine-tuning (2,000 steps): with 1,000 it cost `small` / `small-noalign` 3.2 / 0.7 mm on
 #: the validation subject for DeepMimic -13.6 / -9.5 mm. With 2,000 (retrained from scratch, seed 0), against the
 #: pair shipped before, validation subject clean 35.8 / 36.7 -> 33.2 / 32.0 mm, 30 % of joints hidden 51.8 / 53.6 ->
-#: 49.2 / 46.4; read afterwards, DeepMimic 161.0 / 161.4 -> 150.6 / 157.1 (results/transfer, trial P). No control
-#: separates the two changes (the shipped stage 1 was never fine-tuned for 2,000 steps).
+#: 49.2 / 46.4; read afterwards, DeepMimic 161.0 / 161.4 -> 150.6 / 157.1 (results/transfer, trial P). The control
+#: (`small`, the previous stage 1 fine-tuned 2,000 steps): validation 31.7 clean, 47.5 masked, DeepMimic 159.4, so
+#: the floor programs cost 1.5 mm clean there for -7.8 mm on DeepMimic and -24 / -8 mm on a hidden arm / lower body.
 FLOOR_PRETRAIN = ("data.floor_actions=0.3",)
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
