@@ -8,6 +8,7 @@
     python -m langpose.zoo small --ship   # ... and replace the shipped weights and index entries
     langpose.pretrained("small-stage1")   # the same model after stage 1 (before fine-tuning)
     python -m langpose.zoo ship small     # install a finished run (its summary.json) without retraining
+    python -m langpose.zoo rescore small  # re-evaluate a finished run after a change of evaluation protocol
     python -m langpose.zoo report         # results/zoo/README.md: every shipped model on every test set
 
 Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
@@ -224,8 +225,12 @@ def regression_p1(model) -> float:
 
 
 def evaluation_table(model) -> dict:
-    """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic."""
-    from langpose.evaluate import deepmimic_views
+    """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic.
+
+    DeepMimic is scored by the real-motion protocol (``evaluate_real``: windows of the model's own
+    length, short clips padded, P1 per clip then the mean over clips), so that this number, the
+    index's ``deepmimic_p1_mm`` and ``python -m langpose.zoo report`` agree."""
+    from langpose.evaluate import evaluate_real
 
     window = model.cfg.max_frames
     test = load_views("synthetic", "test")
@@ -233,12 +238,12 @@ def evaluation_table(model) -> dict:
     conds = [make_condition("joint_mask", r) for r in (0.3, 0.5)] + \
         [c for c in default_conditions(ratios=()) if c.kind in ("part", "gap")]
     rob = robustness(model, test, window=window, conditions=conds)
-    dm_views = deepmimic_views()
-    dm = evaluate(model, dm_views, window=min(window, min(len(v) for v in dm_views)), recognition=False)
+    dm = evaluate_real(model, sources=("deepmimic",), window=window, robust=False, skip_missing=False)
+    dm = dm["sources"]["deepmimic"]
     out = {"synthetic_test": {"p1": clean["p1"], "p2": clean["p2"], "top1": clean.get("top1"),
                               "top5": clean.get("top5")},
            "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
-           "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {a: r["p1"] for a, r in dm["per_action"].items()}}}
+           "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}}}
     return out
 
 
@@ -300,11 +305,8 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     fit(ft_cfg, run / "finetune", stage="finetune", init_checkpoint=run / "pretrain" / "checkpoint.pt", resume=True,
         on_epoch_end=curve)
     t2 = time.time()
-    model = ckpt.load_model(run / "finetune" / "checkpoint.pt")
-    model.vocab = ckpt.load(run / "pretrain" / "checkpoint.pt")["vocab"]
-    ev = evaluation_table(model)
-    stage1 = ckpt.load_model(run / "pretrain" / "checkpoint.pt")
-    ev1 = evaluation_table(stage1)
+    model, stage1 = _run_models(run)
+    ev, ev1 = evaluation_table(model), evaluation_table(stage1)
     out.mkdir(parents=True, exist_ok=True)
     for stage in ("pretrain", "finetune"):
         shutil.copyfile(run / stage / "config.json", out / f"config_{stage}.json")
@@ -322,14 +324,48 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
                "git_commit": _git_commit(), "evaluation": ev, "regression_p1_mm": regression_p1(model),
                "stage1": {"evaluation": ev1, "regression_p1_mm": regression_p1(stage1)},
                "curve": curve.curve}
+    _write_summary(out, name, summary)
+    if ship:
+        _install_pair(name, run, summary, stage1)
+    return summary
+
+
+def _check_run(run: Path) -> None:
+    for stage in ("pretrain", "finetune"):
+        if not (run / stage / "checkpoint.pt").is_file():
+            raise FileNotFoundError(f"{run / stage / 'checkpoint.pt'}: the run's {stage} checkpoint is missing")
+
+
+def _run_models(run: Path):
+    """(fine-tuned model with the stage-1 vocabulary, stage-1 model) of a finished run folder."""
+    _check_run(run)
+    model = ckpt.load_model(run / "finetune" / "checkpoint.pt")
+    model.vocab = ckpt.load(run / "pretrain" / "checkpoint.pt")["vocab"]
+    return model, ckpt.load_model(run / "pretrain" / "checkpoint.pt")
+
+
+def _write_summary(out: Path, name: str, summary: dict) -> None:
     with atomic_write(out / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=1)
     with atomic_write(out / "evaluation.md", "w") as fh:
-        fh.write(format_table(name, ev))
+        fh.write(format_table(name, summary["evaluation"]))
     with atomic_write(out / "evaluation_stage1.md", "w") as fh:
-        fh.write(format_table(name + STAGE1, ev1))
-    if ship:
-        _install_pair(name, run, summary, stage1)
+        fh.write(format_table(name + STAGE1, summary["stage1"]["evaluation"]))
+
+
+def rescore(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
+    """Re-evaluate a finished ``train(name, out_dir, run_dir)`` run with the current evaluation code
+    (after a change of protocol), keeping its training record (steps, wall time, commit); the summary
+    says when and at which commit it was rescored. Ship it afterwards with ``ship``."""
+    path = Path(out_dir) / name / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no finished run of {name!r} to rescore")
+    summary = json.loads(path.read_text())
+    model, stage1 = _run_models(Path(run_dir) / name)
+    summary["evaluation"], summary["regression_p1_mm"] = evaluation_table(model), regression_p1(model)
+    summary["stage1"] = {"evaluation": evaluation_table(stage1), "regression_p1_mm": regression_p1(stage1)}
+    summary["rescored"] = {"git_commit": _git_commit(), "date": time.strftime("%Y-%m-%d")}
+    _write_summary(Path(out_dir) / name, name, summary)
     return summary
 
 
@@ -350,9 +386,7 @@ def ship(name: str, out_dir="results/zoo", run_dir="runs/zoo", stage1: bool = Tr
                                 f"--out {out_dir} --run-dir {run_dir})")
     summary = json.loads(path.read_text())
     run = Path(run_dir) / name
-    for stage in ("pretrain", "finetune"):
-        if not (run / stage / "checkpoint.pt").is_file():
-            raise FileNotFoundError(f"{run / stage / 'checkpoint.pt'}: the run's {stage} checkpoint is missing")
+    _check_run(run)
     _install_pair(name, run, summary, stage1)
     return summary
 
@@ -466,6 +500,17 @@ def main(argv=None) -> int:
     if list(argv[:1]) == ["report"]:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         print(report(*argv[1:2]))
+        return 0
+    if list(argv[:1]) == ["rescore"]:
+        sp = argparse.ArgumentParser(prog="python -m langpose.zoo rescore",
+                                     description="re-evaluate a finished run with the current evaluation code")
+        sp.add_argument("name", choices=sorted(RECIPES))
+        sp.add_argument("--out", default="results/zoo")
+        sp.add_argument("--run-dir", default="runs/zoo")
+        a = sp.parse_args(argv[1:])
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        summary = rescore(a.name, a.out, a.run_dir)
+        print(format_table(a.name, summary["evaluation"]))
         return 0
     if list(argv[:1]) == ["ship"]:
         sp = argparse.ArgumentParser(prog="python -m langpose.zoo ship",

@@ -34,6 +34,19 @@ def test_shipped_model_still_scores_its_recorded_p1(name):
     assert zoo.regression_p1(model) == pytest.approx(recorded, abs=0.5)
 
 
+@pytest.mark.parametrize("name", ["tiny", "small"])
+def test_recorded_deepmimic_p1_is_the_real_motion_protocols(name):
+    # one DeepMimic number per model: the index (printed by make demo) and the real-motion report
+    # (evaluate_real: windows of the model's own length, short clips padded, mean over clips) agree
+    from langpose.evaluate import evaluate_real
+
+    model = langpose.pretrained(name)
+    res = evaluate_real(model, sources=("deepmimic",), window=model.cfg.max_frames, robust=False, skip_missing=False)
+    assert res["sources"]["deepmimic"]["num_clips"] == 15
+    recorded = langpose.pretrained()[name]["deepmimic_p1_mm"]
+    assert res["sources"]["deepmimic"]["p1"] == pytest.approx(recorded, abs=0.05)
+
+
 def test_aligned_models_carry_their_vocabulary_and_noalign_ones_lift_without():
     assert len(langpose.pretrained("tiny").vocab) == 35
     assert len(langpose.pretrained("tiny-stage1").vocab) == 35
@@ -201,3 +214,25 @@ def test_real_clip_table_means_every_clip_alike():
     assert rows["**test: mean over 2 clips**"][3:] == ["30", "95.0", "15.0"]
     assert rows["**val: mean over 1 clips**"][4:] == ["50.0", "60.0"]
     assert zoo.real_clip_table({}) == ""
+
+
+def test_rescore_re_evaluates_a_finished_run_and_keeps_its_training_record(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="no finished run of 'tiny' to rescore"):
+        zoo.rescore("tiny", tmp_path / "results", tmp_path / "runs")
+    out = tmp_path / "results" / "tiny"
+    out.mkdir(parents=True)
+    old = {"synthetic_test": {"p1": 50.0, "p2": 40.0}, "robustness": {}, "deepmimic": {"p1": 180.0, "p2": 90.0, "per_action": {}}}
+    (out / "summary.json").write_text(json.dumps({"seconds_pretrain": 123.0, "evaluation": old, "regression_p1_mm": 1.0,
+                                                  "stage1": {"evaluation": old, "regression_p1_mm": 2.0}}))
+    with pytest.raises(FileNotFoundError, match="pretrain.checkpoint.pt: the run's pretrain checkpoint is missing"):
+        zoo.rescore("tiny", tmp_path / "results", tmp_path / "runs")
+    new = {"synthetic_test": {"p1": 40.0, "p2": 30.0}, "robustness": {}, "deepmimic": {"p1": 170.0, "p2": 80.0, "per_action": {}}}
+    monkeypatch.setattr(zoo, "_run_models", lambda run: ("finetuned", "stage1"))
+    monkeypatch.setattr(zoo, "evaluation_table", lambda model: new | {"which": model})
+    monkeypatch.setattr(zoo, "regression_p1", lambda model: {"finetuned": 3.0, "stage1": 4.0}[model])
+    assert zoo.main(["rescore", "tiny", "--out", str(tmp_path / "results"), "--run-dir", str(tmp_path / "runs")]) == 0
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["seconds_pretrain"] == 123.0 and saved["rescored"]["date"]
+    assert (saved["evaluation"]["which"], saved["regression_p1_mm"]) == ("finetuned", 3.0)
+    assert (saved["stage1"]["evaluation"]["which"], saved["stage1"]["regression_p1_mm"]) == ("stage1", 4.0)
+    assert "| DeepMimic (15 clips, mean over clips) | 170.0 | 80.0 |" in (out / "evaluation.md").read_text()
