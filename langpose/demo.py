@@ -43,6 +43,10 @@ def run(run_dir: Path, quick: bool = True, only: list[str] | None = None, seed: 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("LANGPOSE_HEADLESS", "1")  # no front end: see langpose.viz.widgets
+    # One torch / OpenMP thread per kernel unless the caller says otherwise: the demo's models are small, and
+    # two threads on a 2-core machine whose other core is busy made 02/03's quick training 7x slower
+    # (epoch 130 s against 14-23 s; README, "Run times"). The kernels inherit the environment.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     run_dir = run_dir.resolve()
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,3 +52,22 @@ def test_real_motion_table_of_the_model_notebook_04_evaluated(tmp_path):
     saved = json.loads((tmp_path / "eval" / "real_motion.json").read_text())
     assert saved["checkpoint"] == str(ckpt) and saved["sources"]["deepmimic"]["p1"] > 0
     assert (tmp_path / "eval" / "real_motion.md").read_text().startswith("# Real motion")
+
+
+@pytest.mark.parametrize("given, seen", [(None, "1"), ("3", "3")])
+def test_demo_kernels_run_one_torch_thread_unless_told_otherwise(tmp_path, monkeypatch, given, seen):
+    # two OpenMP threads on a 2-core machine with a busy core made the quick training 7x slower
+    import os
+
+    import papermill
+
+    if given is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", given)
+    calls = []
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda src, dst, **kw: calls.append((os.path.basename(src), os.environ.get("OMP_NUM_THREADS"),
+                                                             kw["parameters"]["quick"])))
+    demo.run(tmp_path, only=["00", "02"])
+    assert calls == [("00_quickstart.ipynb", seen, True), ("02_pretraining.ipynb", seen, True)]
