@@ -494,6 +494,15 @@ def real_clip_table(results: dict) -> str:
             markdown_table(["clip", "source", "split", "frames (50 fps)"] + [f"{n} P1" for n in names], rows))
 
 
+def _run_parser(command: str, description: str) -> argparse.ArgumentParser:
+    """The parser of a subcommand that acts on a finished run: NAME, --out, --run-dir."""
+    sp = argparse.ArgumentParser(prog=f"python -m langpose.zoo {command}", description=description)
+    sp.add_argument("name", choices=sorted(RECIPES))
+    sp.add_argument("--out", default="results/zoo")
+    sp.add_argument("--run-dir", default="runs/zoo")
+    return sp
+
+
 def main(argv=None) -> int:
     if argv is None:
         argv = sys.argv[1:]
@@ -502,22 +511,13 @@ def main(argv=None) -> int:
         print(report(*argv[1:2]))
         return 0
     if list(argv[:1]) == ["rescore"]:
-        sp = argparse.ArgumentParser(prog="python -m langpose.zoo rescore",
-                                     description="re-evaluate a finished run with the current evaluation code")
-        sp.add_argument("name", choices=sorted(RECIPES))
-        sp.add_argument("--out", default="results/zoo")
-        sp.add_argument("--run-dir", default="runs/zoo")
-        a = sp.parse_args(argv[1:])
+        a = _run_parser("rescore", "re-evaluate a finished run with the current evaluation code").parse_args(argv[1:])
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         summary = rescore(a.name, a.out, a.run_dir)
         print(format_table(a.name, summary["evaluation"]))
         return 0
     if list(argv[:1]) == ["ship"]:
-        sp = argparse.ArgumentParser(prog="python -m langpose.zoo ship",
-                                     description="install a finished run as the shipped NAME and NAME-stage1")
-        sp.add_argument("name", choices=sorted(RECIPES))
-        sp.add_argument("--out", default="results/zoo")
-        sp.add_argument("--run-dir", default="runs/zoo")
+        sp = _run_parser("ship", "install a finished run as the shipped NAME and NAME-stage1")
         sp.add_argument("--no-stage1", action="store_true", help="ship the fine-tuned weights only")
         a = sp.parse_args(argv[1:])
         summary = ship(a.name, a.out, a.run_dir, stage1=not a.no_stage1)
