@@ -61,10 +61,10 @@ def test_demo_kernels_run_one_torch_thread_unless_told_otherwise(tmp_path, monke
 
     import papermill
 
-    if given is None:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    else:
-        monkeypatch.setenv("OMP_NUM_THREADS", given)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if given is not None:
+        env["OMP_NUM_THREADS"] = given
+    monkeypatch.setattr(os, "environ", env)  # a copy: what run() sets does not leak into later tests
     calls = []
     monkeypatch.setattr(papermill, "execute_notebook",
                         lambda src, dst, **kw: calls.append((os.path.basename(src), os.environ.get("OMP_NUM_THREADS"),
