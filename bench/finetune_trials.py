@@ -36,6 +36,8 @@ TRIALS = {
     # real motion (issue 12): non-upright bodies and floor-level programs in fine-tuning
     "tilt_0.8": ("data.tilt_variety=0.8",),
     "floor_0.3": ("data.floor_actions=0.3",),
+    # trial Q (results/transfer/README.md): floor programs in the small pair's fine-tuning, 3,000 steps
+    "floor_0.2_3000": ("data.floor_actions=0.2", "optim.epochs=12"),
 }
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),

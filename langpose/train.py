@@ -324,6 +324,10 @@ def train_step(net, batch: dict, cfg: TrainConfig, optimizer, scaler=None, text_
 
 
 # --------------------------------------------------------------------------- the loop
+#: what fine-tuning switches off, whatever the config says: it trains on 3D data without action labels
+FINETUNE_LOSS = {"w_align": 0.0, "w_infonce": 0.0}
+
+
 def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None, resume: bool = False,
         on_epoch_end=None, overwrite: bool = False) -> dict:
     """Train one stage; returns a summary dict (final metrics, paths, epochs run, seconds).
@@ -352,7 +356,7 @@ def fit(cfg: TrainConfig, run_dir, stage: str = "pretrain", init_checkpoint=None
     init_payload = None
     if stage == "finetune":
         init_payload = _finetune_init(cfg, run_dir, init_checkpoint, resume)
-        cfg.loss = apply_overrides(cfg.loss, {"w_align": 0.0, "w_infonce": 0.0})
+        cfg.loss = apply_overrides(cfg.loss, FINETUNE_LOSS)
 
     info = ddp_utils.setup(cfg.device)
     det_before = (torch.are_deterministic_algorithms_enabled(),

@@ -9,6 +9,7 @@
     langpose.pretrained("small-stage1")   # the same model after stage 1 (before fine-tuning)
     python -m langpose.zoo ship small     # install a finished run (its summary.json) without retraining
     python -m langpose.zoo rescore small  # re-evaluate a finished run after a change of evaluation protocol
+    python -m langpose.zoo adopt small    # a variant run (--finetune-set ...) whose overrides became the recipe
     python -m langpose.zoo report         # results/zoo/README.md: every shipped model on every test set
 
 Weights live in ``langpose/weights/`` (package data): one ``NAME.pt`` per model, in the
@@ -46,9 +47,10 @@ import torch
 
 from langpose import checkpoint as ckpt
 from langpose.atomic import atomic_write
+from langpose.config import to_dict
 from langpose.data.registry import load_views
 from langpose.evaluate import default_conditions, evaluate, make_condition, robustness
-from langpose.train import fit, read_metrics, train_config
+from langpose.train import FINETUNE_LOSS, fit, read_metrics, train_config
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 INDEX = WEIGHTS / "index.json"
@@ -369,6 +371,48 @@ def rescore(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
     return summary
 
 
+def _config_differences(recorded: dict, expected: dict, where: str = "") -> list[str]:
+    """Dotted keys where a run's ``config.json`` and a config dict disagree (the run's own keys ``stage``
+    and ``init_checkpoint`` aside)."""
+    out = []
+    for key in sorted(set(recorded) | set(expected)):
+        if not where and key in ("stage", "init_checkpoint"):
+            continue
+        a, b = recorded.get(key, "<missing>"), expected.get(key, "<missing>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _config_differences(a, b, f"{where}{key}.")
+        elif a != b:
+            out.append(f"{where}{key}: run {a!r}, recipe {b!r}")
+    return out
+
+
+def adopt(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
+    """Record a finished *variant* run (``--finetune-set`` ...) as trained with the committed recipe of
+    ``name``, after its overrides were moved into the recipe: both stages' ``config.json`` must equal the
+    recipe's configs field by field (else a ValueError names the fields). The summary keeps the overrides
+    it was trained with under ``adopted``; ship it afterwards with ``ship``."""
+    path = Path(out_dir) / name / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no finished run of {name!r} to adopt")
+    summary, recipe, run = json.loads(path.read_text()), RECIPES[name], Path(run_dir) / name
+    _check_run(run)
+    recorded = {stage: json.loads((run / stage / "config.json").read_text()) for stage in ("pretrain", "finetune")}
+    expected = dict(zip(("pretrain", "finetune"), map(to_dict, stage_configs(recipe))))
+    # what fit does to a fine-tuning config: no labels, and the model of the checkpoint it starts from
+    expected["finetune"]["loss"].update(FINETUNE_LOSS)
+    expected["finetune"]["model"] = recorded["pretrain"]["model"]
+    diffs = [f"{stage} {d}" for stage in recorded for d in _config_differences(recorded[stage], expected[stage])]
+    if diffs:
+        raise ValueError(f"adopt {name!r}: {run} was not trained with the committed recipe: " + "; ".join(diffs))
+    summary["adopted"] = {"trained_as": {k: summary.get(k) for k in ("pretrain", "finetune", "extra", "pretrain_steps",
+                                                                     "finetune_steps")},
+                          "git_commit": _git_commit(), "date": time.strftime("%Y-%m-%d")}
+    summary.update(pretrain=list(recipe.pretrain), finetune=list(recipe.finetune), extra=[],
+                   pretrain_steps=recipe.pretrain_steps, finetune_steps=recipe.finetune_steps)
+    _write_summary(Path(out_dir) / name, name, summary)
+    return summary
+
+
 def _install_pair(name: str, run: Path, summary: dict, stage1: bool = True) -> None:
     install(name, run / "finetune" / "checkpoint.pt", summary)
     if stage1:
@@ -515,6 +559,11 @@ def main(argv=None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         summary = rescore(a.name, a.out, a.run_dir)
         print(format_table(a.name, summary["evaluation"]))
+        return 0
+    if list(argv[:1]) == ["adopt"]:
+        a = _run_parser("adopt", "record a variant run whose overrides are now the committed recipe").parse_args(argv[1:])
+        adopt(a.name, a.out, a.run_dir)
+        print(f"adopted {a.out}/{a.name}: trained with the committed recipe of {a.name!r}")
         return 0
     if list(argv[:1]) == ["ship"]:
         sp = _run_parser("ship", "install a finished run as the shipped NAME and NAME-stage1")

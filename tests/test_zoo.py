@@ -1,13 +1,17 @@
 """The shipped checkpoints: listed, loadable with weights_only, small, and still as accurate as recorded."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 
 import pytest
 import torch
 
 import langpose
 from langpose import zoo
+from langpose.config import to_dict
+from langpose.train import FINETUNE_LOSS
 
 SHIPPED = ("tiny", "tiny-noalign", "small", "small-noalign",
            "tiny-stage1", "tiny-noalign-stage1", "small-stage1", "small-noalign-stage1")
@@ -145,6 +149,44 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monk
         assert payload["stage"] == index[name]["stage"]
     s1 = zoo.pretrained_from(tmp_path / "weights" / "unit-stage1.pt")
     assert len(s1.vocab) == 35
+
+
+def _fake_run(tmp_path, name: str, finetune_extra=()):
+    """A finished run folder of recipe ``name`` (configs as ``fit`` writes them; empty checkpoints) and its summary."""
+    recipe, run = zoo.RECIPES[name], tmp_path / "runs" / name
+    pre, ft = zoo.stage_configs(recipe, finetune_extra=list(finetune_extra))
+    ft.model, ft.loss = pre.model, dataclasses.replace(ft.loss, **FINETUNE_LOSS)
+    for stage, cfg in (("pretrain", pre), ("finetune", ft)):
+        (run / stage).mkdir(parents=True)
+        (run / stage / "checkpoint.pt").write_bytes(b"")
+        (run / stage / "config.json").write_text(json.dumps({"stage": stage, "init_checkpoint": None, **to_dict(cfg)}))
+    ev = {"synthetic_test": {"p1": 50.0, "p2": 40.0}, "robustness": {}, "deepmimic": {"p1": 180.0, "p2": 120.0, "per_action": {}}}
+    summary = {"name": name, "pretrain": list(recipe.pretrain), "finetune": list(recipe.finetune) + list(finetune_extra),
+               "extra": [], "pretrain_steps": recipe.pretrain_steps, "finetune_steps": 2000, "seconds_finetune": 12.5,
+               "evaluation": ev, "regression_p1_mm": 1.0, "stage1": {"evaluation": ev, "regression_p1_mm": 2.0}}
+    (tmp_path / "results" / name).mkdir(parents=True)
+    (tmp_path / "results" / name / "summary.json").write_text(json.dumps(summary))
+    return summary
+
+
+def test_adopt_records_a_variant_run_only_when_its_configs_are_the_recipes(tmp_path):
+    """``zoo adopt``: a run trained with --finetune-set overrides that were then moved into the recipe."""
+    args = (tmp_path / "results", tmp_path / "runs")
+    with pytest.raises(FileNotFoundError, match="no finished run of 'tiny' to adopt"):
+        zoo.adopt("tiny", *args)
+    _fake_run(tmp_path, "tiny", ["data.floor_actions=0.1", "optim.epochs=3"])
+    with pytest.raises(ValueError, match=r"not trained with the committed recipe: finetune data.floor_actions: "
+                                         r"run 0.1, recipe 0.3; finetune optim.epochs: run 3, recipe 1$"):
+        zoo.adopt("tiny", *args)
+    shutil.rmtree(tmp_path / "runs"), shutil.rmtree(tmp_path / "results")
+    recipe = zoo.RECIPES["tiny-noalign"]
+    before = _fake_run(tmp_path, "tiny-noalign", [recipe.finetune[0]])  # an override the recipe already has
+    assert zoo.main(["adopt", "tiny-noalign", "--out", str(args[0]), "--run-dir", str(args[1])]) == 0
+    after = json.loads((tmp_path / "results" / "tiny-noalign" / "summary.json").read_text())
+    assert after["finetune"] == list(recipe.finetune) and after["finetune_steps"] == recipe.finetune_steps == 250
+    assert after["adopted"]["trained_as"]["finetune"] == before["finetune"]
+    assert after["adopted"]["trained_as"]["finetune_steps"] == 2000
+    assert after["seconds_finetune"] == 12.5 and (tmp_path / "results" / "tiny-noalign" / "evaluation.md").is_file()
 
 
 def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
