@@ -386,11 +386,15 @@ def _config_differences(recorded: dict, expected: dict, where: str = "") -> list
     return out
 
 
-def adopt(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
+def adopt(name: str, out_dir="results/zoo", run_dir="runs/zoo", stage1_from=None) -> dict:
     """Record a finished *variant* run (``--finetune-set`` ...) as trained with the committed recipe of
     ``name``, after its overrides were moved into the recipe: both stages' ``config.json`` must equal the
     recipe's configs field by field (else a ValueError names the fields). The summary keeps the overrides
-    it was trained with under ``adopted``; ship it afterwards with ``ship``."""
+    it was trained with under ``adopted``; ship it afterwards with ``ship``.
+
+    ``stage1_from``: the ``summary.json`` of the run whose stage-1 folder this run reused (copied, so only
+    fine-tuning ran here). Its stage-1 regression P1 must equal this run's (the same weights); its stage-1
+    wall time and curve then stand in for this run's, the fine-tuning curve shifted after them."""
     path = Path(out_dir) / name / "summary.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no finished run of {name!r} to adopt")
@@ -407,10 +411,30 @@ def adopt(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
     summary["adopted"] = {"trained_as": {k: summary.get(k) for k in ("pretrain", "finetune", "extra", "pretrain_steps",
                                                                      "finetune_steps")},
                           "git_commit": _git_commit(), "date": time.strftime("%Y-%m-%d")}
+    if stage1_from is not None:
+        _reuse_stage1(summary, Path(stage1_from))
     summary.update(pretrain=list(recipe.pretrain), finetune=list(recipe.finetune), extra=[],
                    pretrain_steps=recipe.pretrain_steps, finetune_steps=recipe.finetune_steps)
     _write_summary(Path(out_dir) / name, name, summary)
     return summary
+
+
+def _reuse_stage1(summary: dict, path: Path) -> None:
+    """Put the stage-1 wall time and curve of the run summarised in ``path`` into ``summary`` (see ``adopt``)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no summary of the run whose stage 1 was reused")
+    other = json.loads(path.read_text())
+    mine, theirs = summary["stage1"]["regression_p1_mm"], other["stage1"]["regression_p1_mm"]
+    if abs(mine - theirs) > 1e-3:
+        raise ValueError(f"{path}: its stage 1 scores {theirs:.3f} mm on the regression slice, this run's "
+                         f"{mine:.3f} mm: not the same stage-1 weights")
+    pre = [c for c in other["curve"] if c["stage"] == "pretrain"]
+    last = pre[-1] if pre else {"steps": 0, "wall_s": 0.0, "cpu_s": 0.0}
+    fine = [c | {"steps": c["steps"] + last["steps"], "wall_s": round(c["wall_s"] + last["wall_s"], 1),
+                 "cpu_s": round(c["cpu_s"] + last["cpu_s"], 1)} for c in summary["curve"] if c["stage"] == "finetune"]
+    summary["adopted"]["stage1_from"] = {"summary": str(path), "seconds_pretrain": other["seconds_pretrain"],
+                                         "git_commit": other.get("git_commit")}
+    summary.update(seconds_pretrain=other["seconds_pretrain"], curve=pre + fine)
 
 
 def _install_pair(name: str, run: Path, summary: dict, stage1: bool = True) -> None:
@@ -561,8 +585,10 @@ def main(argv=None) -> int:
         print(format_table(a.name, summary["evaluation"]))
         return 0
     if list(argv[:1]) == ["adopt"]:
-        a = _run_parser("adopt", "record a variant run whose overrides are now the committed recipe").parse_args(argv[1:])
-        adopt(a.name, a.out, a.run_dir)
+        sp = _run_parser("adopt", "record a variant run whose overrides are now the committed recipe")
+        sp.add_argument("--stage1-from", metavar="SUMMARY", help="summary.json of the run whose stage 1 this run reused")
+        a = sp.parse_args(argv[1:])
+        adopt(a.name, a.out, a.run_dir, a.stage1_from)
         print(f"adopted {a.out}/{a.name}: trained with the committed recipe of {a.name!r}")
         return 0
     if list(argv[:1]) == ["ship"]:

@@ -189,6 +189,28 @@ def test_adopt_records_a_variant_run_only_when_its_configs_are_the_recipes(tmp_p
     assert after["seconds_finetune"] == 12.5 and (tmp_path / "results" / "tiny-noalign" / "evaluation.md").is_file()
 
 
+def test_adopt_takes_a_reused_stage1_wall_time_and_curve_from_its_own_run(tmp_path):
+    """A run that copied another run's stage-1 folder: that run's stage 1 stands in for its own."""
+    args = (tmp_path / "results", tmp_path / "runs")
+    summary = _fake_run(tmp_path, "tiny")
+    summary["curve"] = [{"stage": "finetune", "steps": 250, "p1_mm": 40.0, "wall_s": 100.0, "cpu_s": 90.0}]
+    (tmp_path / "results" / "tiny" / "summary.json").write_text(json.dumps(summary))
+    other = {"seconds_pretrain": 600.0, "stage1": {"regression_p1_mm": 2.0004},
+             "curve": [{"stage": "pretrain", "steps": 1500, "p1_mm": 60.0, "wall_s": 590.0, "cpu_s": 580.0},
+                       {"stage": "finetune", "steps": 1750, "p1_mm": 45.0, "wall_s": 700.0, "cpu_s": 690.0}]}
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    after = zoo.adopt("tiny", *args, stage1_from=tmp_path / "other.json")
+    assert after["seconds_pretrain"] == 600.0 and after["adopted"]["stage1_from"]["seconds_pretrain"] == 600.0
+    assert [(c["stage"], c["steps"], c["wall_s"], c["cpu_s"]) for c in after["curve"]] == [
+        ("pretrain", 1500, 590.0, 580.0), ("finetune", 1750, 690.0, 670.0)]
+    other["stage1"]["regression_p1_mm"] = 2.5  # another stage 1
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="scores 2.500 mm on the regression slice, this run's 2.000 mm"):
+        zoo.adopt("tiny", *args, stage1_from=tmp_path / "other.json")
+    with pytest.raises(FileNotFoundError, match="no summary of the run whose stage 1 was reused"):
+        zoo.adopt("tiny", *args, stage1_from=tmp_path / "missing.json")
+
+
 def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
     monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
     monkeypatch.setattr(zoo, "INDEX", tmp_path / "weights" / "index.json")
