@@ -135,8 +135,9 @@ FLOOR_PRETRAIN = ("data.floor_actions=0.3",)
 #: the same floor-level programs in 20 % of the small pair's fine-tuning sequences too, with 3,000 fine-tuning
 #: steps (trial Q, seed 0, chosen on the validation subject and DeepMimic): at 2,000 steps they cost `small` /
 #: `small-noalign` 1.9 / 2.3 mm clean and 5.3 / 3.7 mm masked on the validation subject for DeepMimic -8.1 /
-#: -16.5 mm; with 3,000 steps `small` scores the validation subject at 33.1 mm clean (33.2 before), 51.5 masked
-#: (49.2), left arm hidden 192.1 (202.7), and DeepMimic 140.6 (151.6) (results/transfer, trial Q).
+#: -16.5 mm; with 3,000 steps `small` / `small-noalign` score the validation subject at 33.1 / 32.4 mm clean
+#: (33.2 / 32.0 before), 51.5 / 47.1 masked (49.2 / 46.4), and DeepMimic 140.6 / 142.4 (151.6 / 157.6)
+#: (results/transfer, trial Q).
 FLOOR_FINETUNE_SMALL = ("data.floor_actions=0.2",)
 _ALIGN = ("loss.w_align=0.01",)
 _NOALIGN = ("loss.w_align=0",)
