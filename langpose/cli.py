@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", default=None, help="dataset to evaluate on (default: the checkpoint's)")
     ev.add_argument("--split", default="test", help="split (default test)")
     ev.add_argument("--data-root", default=None, help="folder of the dataset files")
-    ev.add_argument("--flip-test", action="store_true", help="average with the mirrored input's prediction")
+    ev.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,
+                    help="average with the mirrored input's mirrored prediction (default on; --no-flip-test)")
     ev.add_argument("--quick", action="store_true", help="the quick synthetic data")
     sub.add_parser("lift", help="lift in-the-wild 2D keypoints to 3D (see `langpose lift --help`)", add_help=False)
     return parser

@@ -36,7 +36,7 @@ from langpose.data import corruption as C
 from langpose.data.label_sets import coarse_vocab, label_set
 from langpose.data.registry import load_views
 from langpose.data.windows import mirror_label_map
-from langpose.inference import embed_windows, model_device, predict_views, view_target, view_to_input
+from langpose.inference import FLIP_TEST, embed_windows, model_device, predict_views, view_target, view_to_input
 from langpose.report import markdown_table, write_json, write_text
 from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
@@ -284,7 +284,7 @@ def _frame_actions(view, labels: np.ndarray, vocab: Seq[str]) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- evaluate
-def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, stride: int | None = None,
+def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, stride: int | None = None,
              batch_size: int = 64, inputs: Seq | None = None, recognition: bool = True,
              skeleton: Skeleton = H36M, progress: bool = False, num_confusions: int = 10) -> dict:
     """Pose protocols (mm), per action/joint/view, recognition and retrieval (%) on ``views``.
@@ -294,7 +294,9 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
             recognition, ``encode_motion`` / ``encode_text``).
         views: ``View``s with 3D ground truth (``joints3d``, camera frame, metres).
         window, stride: inference windows (stride defaults to the window: no overlap).
-        flip_test: average the prediction with the mirrored input's mirrored prediction.
+        flip_test: average the prediction with the mirrored input's mirrored prediction
+            (default on, ``langpose.inference.FLIP_TEST``). Recognition is never flipped: the
+            labels name sides.
         inputs: optional replacement lifter inputs (one (T, 17, 3) per view), e.g. corrupted.
     Returns a dict: ``p1``, ``p2``, ``n_mpjpe``, ``mpjve`` (per-action means, mm),
     ``p1_frames`` (frame mean), ``per_action`` {action: {p1, p2, n_mpjpe, mpjve, frames}},
@@ -359,7 +361,7 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = False, strid
                vocab_size=len(vocab))
     if recognition and has_motion_embedding(model) and vocab:
         emb, wlab, _, _ = embed_windows(model, inputs, labels, window=window, batch_size=batch_size,
-                                        flip_test=flip_test, skeleton=skeleton)
+                                        skeleton=skeleton)
         if len(wlab):
             text = text_embeddings(model, vocab).numpy()  # (V, D)
             sims = emb @ text.T  # (N windows, V)
@@ -502,7 +504,7 @@ def corrupt_inputs(inputs: Seq[np.ndarray], condition: Condition, seed: int = 0)
 
 
 def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] | None = None, seed: int = 0,
-               flip_test: bool = False, stride: int | None = None, batch_size: int = 64,
+               flip_test: bool = FLIP_TEST, stride: int | None = None, batch_size: int = 64,
                skeleton: Skeleton = H36M, progress: bool = False) -> dict:
     """P1 (mm) of ``model`` on ``views`` under each corruption condition, with a fixed seed.
 
@@ -583,7 +585,7 @@ def _clip_name(view) -> str:
 
 def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = None, window: int = 27,
                   seed: int = 0, robust: bool = True, conditions: Seq[Condition] | None = None,
-                  flip_test: bool = False, stride: int | None = None, batch_size: int = 64,
+                  flip_test: bool = FLIP_TEST, stride: int | None = None, batch_size: int = 64,
                   skip_missing: bool = True, progress: bool = False) -> dict:
     """P1, P2, N-MPJPE, MPJVE (mm) per clip and per source on real motion, plus robustness sweeps.
 
@@ -732,7 +734,7 @@ def view_disagreement(poses: Seq, rotations: Seq, names: Seq[str] | None = None)
             "per_joint": {n: float(e) for n, e in zip(H36M.names, je)}, "frames": T, "cameras": len(world)}
 
 
-def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = False,
+def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = FLIP_TEST,
                           batch_size: int = 64) -> dict:
     """Real-input consistency with no 3D ground truth: lift each camera's 2D, compare in one world frame.
 

@@ -1,7 +1,7 @@
 """``langpose lift``: 2D keypoints from any detector -> 3D poses and per-frame action guesses.
 
     langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
-                  [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--flip]
+                  [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--no-flip]
                   [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--zoom] [--no-html] [--overwrite]
     python -m langpose.lift ...   (the same)
 
@@ -65,7 +65,7 @@ from langpose.atomic import atomic_write
 from langpose.camera import zoom_to_training
 from langpose.checkpoint import load_model, write_error
 from langpose.data.wild import load_keypoints
-from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, WINDOW, blend_weights, eval_mode, map_windows,
+from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, FLIP_TEST, WINDOW, blend_weights, eval_mode, map_windows,
                                 model_device, predict_arrays, top_k, view_to_input)
 from langpose.models.langpose_model import AllHiddenWarning
 from langpose.skeleton import H36M
@@ -149,7 +149,7 @@ def _check_finite_output(out: np.ndarray, x: np.ndarray, what: str) -> np.ndarra
 
 
 def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = BATCH_SIZE,
-                  flip: bool = False, blend: str = BLEND, progress: bool = False) -> np.ndarray:
+                  flip: bool = FLIP_TEST, blend: str = BLEND, progress: bool = False) -> np.ndarray:
     """Lift a whole sequence by sliding windows: (T, 17, 3) normalised 2D -> (T, 17, 3) numpy.
 
     Args:
@@ -159,7 +159,8 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
         window: frames per model call (the model's training window).
         stride: frames between window starts (default ``window``: no overlap); the last
             window ends on the last frame; T < window is padded by repeating the last frame.
-        flip: average with the mirrored input's mirrored prediction (``Skeleton.flip``).
+        flip: average with the mirrored input's mirrored prediction (``Skeleton.flip``); on by
+            default (``langpose.inference.FLIP_TEST``).
         blend: overlap weights, see ``blend_weights``.
         progress: a tqdm bar over the batches of windows.
     Returns:
@@ -312,7 +313,7 @@ def _figure(poses, visible, fps: float, title: str):
 
 def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, height=None, layout=None,
               person: str = "single", min_score: float = 0.3, window: int | None = None,
-              stride: int | None = None, flip: bool = False, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
+              stride: int | None = None, flip: bool = FLIP_TEST, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
               resample: bool = True, html: bool = True, batch_size: int = 64, blend: str = "cosine",
               verbose: bool = True, overwrite: bool = False, progress: bool | None = None, zoom: bool = False) -> dict:
     """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
@@ -473,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, help="frames per model call (default: the checkpoint's window)")
     p.add_argument("--stride", type=int, help="frames between windows (default window // 2)")
     p.add_argument("--blend", choices=BLENDS, default="cosine", help="overlap blending weights")
-    p.add_argument("--flip", action="store_true", help="flip test: average with the mirrored input")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=FLIP_TEST,
+                   help="flip test: average with the mirrored input's mirrored prediction (default on; --no-flip)")
     p.add_argument("--top-k", type=int, default=3, help="actions kept per frame")
     p.add_argument("--labels", nargs="+", metavar="TEXT", help="classify over these texts instead of the vocabulary")
     p.add_argument("--fps", type=float, default=MODEL_FPS,

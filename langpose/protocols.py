@@ -44,7 +44,7 @@ import numpy as np
 from langpose import metrics
 from langpose.data.h36m import H36M_ACTIONS
 from langpose.data.mpi3dhp import EVAL_JOINTS_H36M, TEST_SEQUENCES
-from langpose.inference import predict_arrays, predict_views, view_to_input
+from langpose.inference import FLIP_TEST, predict_arrays, predict_views, view_to_input
 
 
 def _stack(x, name: str) -> np.ndarray:
@@ -269,9 +269,9 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
     ``dataset`` "mpi3dhp" gives the 3DHP table (valid frames, per TS sequence; ``protocol``
     must be None); any H36M dataset ("h36m", "h36m_motionbert") the per-action P1/P2 table
     under ``protocol`` (``PROTOCOLS``, default "videopose3d"): "videopose3d" lifts whole
-    sequences (``window`` default 27, flip test default off) and scores every frame;
-    "motionbert" reproduces MotionBERT's evaluation on its test pickle (``window`` default
-    243, so each clip is one window; flip test default on). The H36M result records
+    sequences (``window`` default 27) and scores every frame; "motionbert" reproduces
+    MotionBERT's evaluation on its test pickle (``window`` default 243, so each clip is one
+    window). The flip test is on unless ``flip_test=False`` (``langpose.inference.FLIP_TEST``). The H36M result records
     ``protocol``, ``window`` and ``flip_test``; the markdown ends with a line naming the
     protocol.
     """
@@ -279,7 +279,8 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
         if protocol is not None:
             raise ValueError(f"run_protocol: protocol {protocol!r} applies to Human3.6M; MPI-INF-3DHP has one protocol "
                              "(leave protocol=None)")
-        preds = predict_views(model, views, window=27 if window is None else window, flip_test=bool(flip_test),
+        flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
+        preds = predict_views(model, views, window=27 if window is None else window, flip_test=flip_test,
                               batch_size=batch_size)
         result = mpi3dhp_protocol(group_by(views, preds, "action", mask_key="valid"))
         return result, mpi3dhp_markdown(result)
@@ -288,11 +289,11 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
         raise ValueError(f"run_protocol: unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
     if protocol == "motionbert":
         window = MOTIONBERT_CLIP if window is None else window
-        flip_test = True if flip_test is None else bool(flip_test)
+        flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
         result = h36m_protocol(_motionbert_groups(model, views, window, flip_test, batch_size))
     else:
         window = 27 if window is None else window
-        flip_test = bool(flip_test)
+        flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
         preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size)
         result = h36m_protocol(group_by(views, preds, "action"))
     result.update(protocol=protocol, window=int(window), flip_test=flip_test)

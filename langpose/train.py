@@ -218,8 +218,9 @@ def validate(model, views, cfg: TrainConfig, recognition: bool = True) -> dict:
     was_training = model.training
     model.eval()
     try:
+        # no flip test: half the cost, and model selection only needs the ranking
         res = evaluate(model, views, window=cfg.data.window, batch_size=cfg.data.batch_size,
-                       recognition=recognition)
+                       recognition=recognition, flip_test=False)
     finally:
         model.train(was_training)
     out = {"val_p1_mm": res.get("p1"), "val_p2_mm": res.get("p2")}

@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Sequence as Seq
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ from langpose.atomic import atomic_write
 from langpose.config import to_dict
 from langpose.data.registry import load_views
 from langpose.evaluate import default_conditions, evaluate, make_condition, robustness
+from langpose.inference import FLIP_TEST
 from langpose.train import FINETUNE_LOSS, fit, read_metrics, train_config
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -221,7 +223,7 @@ class CurveRecorder:
         self.steps += int(record.get("steps", 0))
         was = model.training
         model.eval()
-        p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False)["p1"])
+        p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False, flip_test=False)["p1"])
         model.train(was)
         self.curve.append({"stage": record.get("stage"), "steps": self.steps, "p1_mm": round(p1, 2),
                            "val_p1_mm": record.get("val_p1_mm"),
@@ -234,11 +236,14 @@ class CurveRecorder:
 
 def regression_p1(model) -> float:
     """P1 (mm, per-action mean) of ``model`` on the regression slice, windows of its own length."""
-    return float(evaluate(model.eval(), regression_views(), window=model.cfg.max_frames, recognition=False)["p1"])
+    return float(evaluate(model.eval(), regression_views(), window=model.cfg.max_frames, recognition=False,
+                          flip_test=False)["p1"])
 
 
-def evaluation_table(model) -> dict:
-    """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic.
+def evaluation_table(model, flip_test: bool = FLIP_TEST) -> dict:
+    """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic,
+    with the flip test unless ``flip_test=False`` (recorded as ``flip_test``; the summaries of runs
+    trained before it became the default hold unflipped numbers and no such key).
 
     DeepMimic is scored by the real-motion protocol (``evaluate_real``: windows of the model's own
     length, short clips padded, P1 per clip then the mean over clips), so that this number, the
@@ -247,16 +252,19 @@ def evaluation_table(model) -> dict:
 
     window = model.cfg.max_frames
     test = load_views("synthetic", "test")
-    clean = evaluate(model, test, window=window, recognition=hasattr(model, "encode_motion") and bool(model.vocab))
+    clean = evaluate(model, test, window=window, recognition=hasattr(model, "encode_motion") and bool(model.vocab),
+                     flip_test=flip_test)
     conds = [make_condition("joint_mask", r) for r in (0.3, 0.5)] + \
         [c for c in default_conditions(ratios=()) if c.kind in ("part", "gap")]
-    rob = robustness(model, test, window=window, conditions=conds)
-    dm = evaluate_real(model, sources=("deepmimic",), window=window, robust=False, skip_missing=False)
+    rob = robustness(model, test, window=window, conditions=conds, flip_test=flip_test)
+    dm = evaluate_real(model, sources=("deepmimic",), window=window, robust=False, skip_missing=False,
+                       flip_test=flip_test)
     dm = dm["sources"]["deepmimic"]
     out = {"synthetic_test": {"p1": clean["p1"], "p2": clean["p2"], "top1": clean.get("top1"),
                               "top5": clean.get("top5")},
            "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
-           "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}}}
+           "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}},
+           "flip_test": bool(flip_test)}
     return out
 
 
@@ -490,7 +498,9 @@ def install(name: str, checkpoint_path, summary: dict) -> Path:
     ev = summary["evaluation"]
     entry.update(stage=stage, p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
                  deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2), regression_p1_mm=round(regression_p1(model), 3),
-                 size_bytes=dest.stat().st_size)
+                 size_bytes=dest.stat().st_size,
+                 evaluated={"flip_test": bool(ev.get("flip_test", False)), "git_commit": summary.get("git_commit"),
+                            "date": summary.get("date")})
     index = _index()
     index[name] = entry
     with atomic_write(INDEX, "w") as fh:
@@ -502,30 +512,43 @@ def pretrained_from(path):
     return ckpt.load_model(path)
 
 
-def report(out_dir="results/zoo") -> str:
+def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
     """``out_dir/README.md``: every shipped model's P1 on every test set (synthetic, DeepMimic,
-    the real-motion test clips), from the index and from ``langpose.evaluate.evaluate_real``;
-    and on the synthetic test subject standing ``RAISED_M`` higher (a platform: the same
-    cameras, the person higher in the image)."""
+    the real-motion test clips), measured now on the shipped weights with the inference
+    defaults (flip test on, ``langpose.inference.FLIP_TEST``): ``evaluation_table`` (written to
+    ``out_dir/NAME/shipped_evaluation.{json,md}``), ``langpose.evaluate.evaluate_real``, and the
+    synthetic test subject standing ``RAISED_M`` higher (a platform: the same cameras, the person
+    higher in the image). The training records (``summary.json``, ``evaluation.md``, the index)
+    keep the numbers measured when each model was trained, without the flip test.
+
+    ``names``: re-measure only these models and keep the other rows of ``shipped_evaluation.json``."""
     from langpose.evaluate import evaluate_real, write_real_results
 
     out = Path(out_dir)
     raised = load_views("synthetic", "test", raise_ground=RAISED_M)
     rows = []
     for name, entry in _index().items():
-        model = pretrained(name)
-        up = evaluate(model, raised, window=model.cfg.max_frames, recognition=False)["p1"]
-        real = evaluate_real(model, window=model.cfg.max_frames, robust=False)
-        write_real_results(real, out / name, name="real_motion")
-        src = {k: v["p1"] for k, v in real["sources"].items()}
-        base = name.removesuffix(STAGE1)
-        summary = json.loads((out / base / "summary.json").read_text()) if (out / base / "summary.json").is_file() else {}
-        ev = (summary.get("stage1", {}) if name.endswith(STAGE1) else summary).get("evaluation", {})
-        rob = ev.get("robustness", {})
+        stored = out / name / "shipped_evaluation.json"
+        if names is not None and name not in names and stored.is_file():
+            ev = json.loads(stored.read_text())
+        else:
+            model = pretrained(name)
+            ev = evaluation_table(model)
+            ev["raised_p1"] = evaluate(model, raised, window=model.cfg.max_frames, recognition=False)["p1"]
+            real = evaluate_real(model, window=model.cfg.max_frames, robust=False)
+            write_real_results(real, out / name, name="real_motion")
+            ev["real"] = {k: v["p1"] for k, v in real["sources"].items()}
+            ev.update(flip_test=FLIP_TEST, git_commit=_git_commit(), date=time.strftime("%Y-%m-%d"))
+            with atomic_write(stored, "w") as fh:
+                json.dump(ev, fh, indent=1)
+            with atomic_write(out / name / "shipped_evaluation.md", "w") as fh:
+                fh.write(format_table(f"{name} (shipped weights, flip test {'on' if FLIP_TEST else 'off'})", ev))
+        _record_evaluation(name, ev)
+        rob, syn, src = ev["robustness"], ev["synthetic_test"], ev["real"]
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
-        rows.append((name, entry.get("stage", "finetune"), entry["p1_mm"], entry["p2_mm"], rob.get("joint_mask_0.3", {}).get("p1"),
-                     max(parts) if parts else None, up, src.get("deepmimic"), src.get("assimp"), src.get("holosoma"),
-                     None if "loss.w_align=0" in entry.get("pretrain", []) else (ev.get("synthetic_test") or {}).get("top1"),
+        rows.append((name, entry.get("stage", "finetune"), syn["p1"], syn["p2"], rob.get("joint_mask_0.3", {}).get("p1"),
+                     max(parts) if parts else None, ev["raised_p1"], src.get("deepmimic"), src.get("assimp"),
+                     src.get("holosoma"), None if "loss.w_align=0" in entry.get("pretrain", []) else syn.get("top1"),
                      round(entry.get("seconds_pretrain", 0) + entry.get("seconds_finetune", 0))))
     fmt = lambda v: "—" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
     text = ("# The shipped models\n\n| model | stage | synthetic P1 | P2 | P1, 30 % joints masked | worst hidden-part P1 "
@@ -538,6 +561,19 @@ def report(out_dir="results/zoo") -> str:
     with atomic_write(out / "README.md", "w") as fh:
         fh.write(text)
     return text
+
+
+def _record_evaluation(name: str, ev: dict) -> None:
+    """Put an ``evaluation_table`` of the shipped weights into the index entry of ``name``: ``p1_mm``,
+    ``p2_mm`` and ``deepmimic_p1_mm`` then say what a user gets with the inference defaults, and
+    ``evaluated`` says how, when and at which commit (``regression_p1_mm`` stays the unflipped check)."""
+    index = _index()
+    index[name].update(p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
+                       deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2),
+                       evaluated={"flip_test": bool(ev.get("flip_test", False)), "git_commit": ev.get("git_commit"),
+                                  "date": ev.get("date")})
+    with atomic_write(INDEX, "w") as fh:
+        json.dump(index, fh, indent=1, sort_keys=True)
 
 
 def real_clip_table(results: dict) -> str:
@@ -586,8 +622,14 @@ def main(argv=None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if list(argv[:1]) == ["report"]:
+        ap = argparse.ArgumentParser(prog="python -m langpose.zoo report",
+                                     description="every shipped model on every test set (results/zoo/README.md)")
+        ap.add_argument("out", nargs="?", default="results/zoo", help="results folder (default results/zoo)")
+        ap.add_argument("--only", nargs="+", choices=sorted(_index()), metavar="NAME",
+                        help="re-measure only these shipped models (the others' stored rows are kept)")
+        a = ap.parse_args(argv[1:])
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        print(report(*argv[1:2]))
+        print(report(a.out, a.only))
         return 0
     if list(argv[:1]) == ["rescore"]:
         a = _run_parser("rescore", "re-evaluate a finished run with the current evaluation code").parse_args(argv[1:])

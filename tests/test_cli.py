@@ -227,3 +227,10 @@ def test_epoch_lines_are_shown_without_a_terminal(tmp_path):
                          timeout=300)
     assert run.returncode == 0, run.stderr
     assert "epoch 1" in run.stderr and "langpose.train" in run.stderr
+
+
+def test_evaluate_flip_test_is_on_unless_no_flip_test():
+    from langpose.cli import build_parser
+    base = ["evaluate", "--checkpoint", "c.pt", "--run-dir", "r"]
+    assert build_parser().parse_args(base).flip_test is True
+    assert build_parser().parse_args(base + ["--no-flip-test"]).flip_test is False

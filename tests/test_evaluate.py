@@ -102,16 +102,18 @@ def test_unlabelled_frames_fall_back_to_view_action():
 def test_flip_test_is_exact_for_flip_equivariant_oracle(views):
     off = [[0.006, 0.008, 0.0]] * 3
     equivariant = LookupOracle(views, offsets=off)
-    a = evaluate(equivariant, views, window=4)
+    a = evaluate(equivariant, views, window=4, flip_test=False)
     b = evaluate(equivariant, views, window=4, flip_test=True)
+    assert evaluate(equivariant, views, window=4)["flip_test"] is True  # the default (inference.FLIP_TEST)
     for key in ("p1", "p2", "n_mpjpe", "mpjve"):
         assert b[key] == pytest.approx(a[key], abs=1e-4), key
     assert b["p1"] == pytest.approx(10.0, abs=1e-3)
     # not equivariant: flip(lift(flip(x))) = y + flip(offset) = y + (-6, 8, 0) mm; the
     # average with y + (6, 8, 0) mm is y + (0, 8, 0) mm
     broken = LookupOracle(views, offsets=off, mirror_offset=False)
-    assert evaluate(broken, views, window=4)["p1"] == pytest.approx(10.0, abs=1e-3)
+    assert evaluate(broken, views, window=4, flip_test=False)["p1"] == pytest.approx(10.0, abs=1e-3)
     assert evaluate(broken, views, window=4, flip_test=True)["p1"] == pytest.approx(8.0, abs=1e-3)
+    assert evaluate(broken, views, window=4)["p1"] == pytest.approx(8.0, abs=1e-3)  # on by default
 
 
 def test_recognition_and_retrieval_with_embedding_oracle(views):

@@ -101,7 +101,7 @@ def test_flip_test_round_trips():
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 17, 3)).astype(np.float32)
-    plain = lift.lift_sequence(XY(), x, window=8, stride=3)
+    plain = lift.lift_sequence(XY(), x, window=8, stride=3, flip=False)
     flipped = lift.lift_sequence(XY(), x, window=8, stride=3, flip=True)
     assert np.allclose(plain, np.concatenate([x[..., :2], 0 * x[..., :1]], -1), atol=1e-6)
     assert np.allclose(flipped, plain, atol=1e-6)
@@ -113,6 +113,8 @@ def test_flip_test_round_trips():
             return out
 
     assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=True), plain, atol=1e-6)
+    assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3), plain, atol=1e-6)  # on by default
+    assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=False)[..., 0], x[..., 0] + 1, atol=1e-6)
 
 
 def test_classify_sequence_blends_window_votes():
@@ -597,3 +599,11 @@ def test_lift_zoom_maps_a_close_camera_onto_the_training_size(tmp_path, walk_px,
     assert np.allclose(res["poses3d"], lift.lift_sequence(model, zoom_to_training(x)[0], 27, 13), atol=1e-5)
     plain = lift.lift_file(src, model=model, width=1000, height=1000, layout="h36m", verbose=False)
     assert float(plain["zoom"]) == 1.0 and not np.allclose(plain["poses3d"], res["poses3d"], atol=1e-3)
+
+
+def test_cli_flip_test_is_on_unless_no_flip():
+    p = lift.build_parser()
+    base = ["in.json", "--checkpoint", "c.pt", "--out", "o"]
+    assert p.parse_args(base).flip is True
+    assert p.parse_args(base + ["--no-flip"]).flip is False
+    assert p.parse_args(base + ["--flip"]).flip is True

@@ -199,7 +199,8 @@ def test_motionbert_protocol_ignores_metric_scale_and_scores_full_clips(tmp_path
         assert r_mb["p1"][act] == pytest.approx(0.0, abs=1e-3)
         assert r_vp["frames"][act] == 500 and r_mb["frames"][act] == 486  # 2 clips of 243; 14 frames unscored
     assert (r_mb["protocol"], r_mb["window"], r_mb["flip_test"]) == ("motionbert", 243, True)
-    assert (r_vp["protocol"], r_vp["flip_test"]) == ("videopose3d", False)
+    assert (r_vp["protocol"], r_vp["flip_test"]) == ("videopose3d", True)  # the inference default
+    assert run_protocol(oracle, views, "h36m_motionbert", window=243, flip_test=False)[0]["flip_test"] is False
     assert md_mb.splitlines()[0].startswith("| Protocol |") and md_mb.rstrip().splitlines()[-1].startswith("Protocol: motionbert")
     assert md_vp.rstrip().splitlines()[-1].startswith("Protocol: videopose3d")
     # a depth error counts, in the ground truth's scale (10 mm of a 1.2 x too large pose)

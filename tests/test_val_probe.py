@@ -24,8 +24,11 @@ def test_probe_scores_the_validation_subject_clean_and_occluded():
     up = load_views("synthetic", "val", raise_ground=0.5)[:2]
     r = vp.probe(path, views, {0.5: up})
     tiny = langpose.pretrained("tiny")
-    assert r["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False)["p1"])
-    assert r["raised_0.5"] == pytest.approx(evaluate(tiny, up, window=27, recognition=False)["p1"])
+    assert r["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False, flip_test=False)["p1"])
+    assert r["raised_0.5"] == pytest.approx(evaluate(tiny, up, window=27, recognition=False, flip_test=False)["p1"])
+    flipped = vp.probe(path, views, flip_test=True)
+    assert flipped["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False, flip_test=True)["p1"])
+    assert flipped["clean"] != pytest.approx(r["clean"])
     assert r["raised_0.5"] != pytest.approx(r["clean"])  # a different picture of the same motion
     # hiding 30 % of the joints, or a whole limb, can only make a trained lifter worse than clean input
     assert r["clean"] < r["joint_mask_0.3"] and r["clean"] < r["left_arm_hidden"] and r["clean"] < r["lower_body_hidden"]

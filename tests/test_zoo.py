@@ -241,24 +241,38 @@ def test_ship_installs_a_finished_run_without_retraining(tmp_path, monkeypatch):
         zoo.ship("tiny", tmp_path / "results", tmp_path / "runs")
 
 
-def test_report_scores_the_test_subject_on_raised_ground(tmp_path, monkeypatch):
+def test_report_scores_the_shipped_weights_with_the_inference_defaults(tmp_path, monkeypatch):
     from langpose.data.registry import load_views
     from langpose.evaluate import evaluate
-    index = {"tiny": zoo._index()["tiny"]}
+    index = {"tiny": dict(zoo._index()["tiny"])}
     monkeypatch.setattr(zoo, "_index", lambda: index)
-    # the real-motion clips are scored elsewhere (test_evaluate_real); here: the synthetic columns
+    monkeypatch.setattr(zoo, "INDEX", tmp_path / "index.json")
+    # the real-motion clips are scored elsewhere (test_evaluate_real), the synthetic test table by
+    # evaluation_table (stubbed: minutes); here: the raised-ground column, the rows and the index
     import langpose.evaluate as E
     monkeypatch.setattr(E, "evaluate_real", lambda model, **kw: {"sources": {"deepmimic": {"p1": 1.0}}})
     monkeypatch.setattr(E, "write_real_results", lambda *a, **kw: None)
+    calls = []
+    ev = {"synthetic_test": {"p1": 11.11, "p2": 22.22, "top1": 5.0, "top5": 9.0}, "deepmimic": {"p1": 33.33, "p2": 1.0, "per_action": {}},
+          "robustness": {"joint_mask_0.3": {"p1": 44.4, "p1_hidden": 50.0}, "part_left_arm": {"p1": 60.0, "p1_hidden": 99.9}},
+          "flip_test": True}
+    monkeypatch.setattr(zoo, "evaluation_table", lambda model: calls.append(model) or dict(ev))
     text = zoo.report(tmp_path)
     header, rule, row = text.splitlines()[2:5]
     cols = [c.strip() for c in row.strip("|").split("|")]
     assert len(cols) == len(header.strip("|").split("|")) == 12
     up = header.strip("|").split("|").index(" P1, subject 0.5 m up ")
     expected = evaluate(langpose.pretrained("tiny"), load_views("synthetic", "test", raise_ground=zoo.RAISED_M),
-                        window=27, recognition=False)["p1"]
+                        window=27, recognition=False, flip_test=True)["p1"]
     assert cols[0] == "tiny" and float(cols[up]) == pytest.approx(expected, abs=0.05)
+    assert cols[2:6] == ["11.1", "22.2", "44.4", "99.9"] and cols[7] == "1.0"
     assert (tmp_path / "README.md").read_text() == text
+    # the index now says what the shipped weights score with the inference defaults, and how
+    assert (index["tiny"]["p1_mm"], index["tiny"]["p2_mm"], index["tiny"]["deepmimic_p1_mm"]) == (11.11, 22.22, 33.33)
+    assert index["tiny"]["evaluated"]["flip_test"] is True
+    assert json.loads((tmp_path / "index.json").read_text())["tiny"]["p1_mm"] == 11.11
+    # names=[]: the stored measurement is reused, nothing is re-evaluated
+    assert zoo.report(tmp_path, names=[]) == text and len(calls) == 1
 
 
 def test_real_clip_table_means_every_clip_alike():
