@@ -32,6 +32,8 @@ from typing import Sequence as Seq
 
 import numpy as np
 
+from langpose.inference import FLIP_TEST
+
 __all__ = ["world_poses", "triangulate", "vertical_extent", "zoom_views", "demo_consistency", "shipped_consistency",
            "consistency_markdown", "write_consistency", "main", "DEFAULT_OUT", "COMMAND"]
 
@@ -119,7 +121,8 @@ def zoom_views(views: Seq) -> tuple[list, list[float]]:
 
 
 def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", window: int | None = None,
-                     stride: int | None = None, reference: bool = True, zoom: bool = False) -> dict:
+                     stride: int | None = None, reference: bool = True, zoom: bool = False,
+                     flip_test: bool = FLIP_TEST) -> dict:
     """Lift the Pose2Sim demo's cameras with ``model`` and score their agreement (mm).
 
     Args:
@@ -130,6 +133,7 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
         reference: also triangulate the keypoints for the height / rescaled diagnostics.
         zoom: lift each camera zoomed to the training cameras' person size (``zoom_views``, as
             ``langpose lift --zoom``); the triangulation uses the keypoints as recorded.
+        flip_test: the inference default (``langpose.inference.FLIP_TEST``), as ``langpose lift``.
     Returns:
         ``multiview_consistency``'s dict (``mpjpe``, ``pairs``, ``per_camera``,
         ``per_joint``, ``frames``, ``cameras``, ``window``, ``stride``) plus ``trial``,
@@ -149,9 +153,9 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
     views = list(views)
     window = int(window or model_window(model))
     lifted, factors = zoom_views(views) if zoom else (views, [1.0] * len(views))
-    res = multiview_consistency(model, lifted, window=window, stride=stride)
+    res = multiview_consistency(model, lifted, window=window, stride=stride, flip_test=flip_test)
     # the same lift again, deterministic in eval mode, for the poses themselves (the score keeps none)
-    preds = predict_views(model, lifted, window=window, stride=stride)
+    preds = predict_views(model, lifted, window=window, stride=stride, flip_test=flip_test)
     rotations = [v.meta["R"] for v in views]
     world = world_poses(preds, rotations)
     res.update(trial=trial, names=[v.camera for v in views], world=world, zoom=factors,

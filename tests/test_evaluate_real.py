@@ -46,7 +46,7 @@ def views():
 
 def test_oracle_scores_zero_and_splits(views):
     res = E.evaluate_real(Oracle(views["deepmimic"] + views["assimp"]), sources=("deepmimic", "assimp"), views=views,
-                          window=5, robust=False)
+                          window=5, robust=False, flip_test=False)
     dm, asp = res["sources"]["deepmimic"], res["sources"]["assimp"]
     assert (dm["split"], asp["split"]) == ("val", "test")
     assert dm["num_clips"] == 2 and dm["num_frames"] == 32 and asp["num_frames"] == 9
@@ -73,7 +73,7 @@ def test_zero_model_scores_the_mean_joint_distance(views):
 def test_robustness_sweep_table_and_files(views, tmp_path):
     conds = [E.make_condition("clean"), E.make_condition("joint_mask", 0.3), E.make_condition("part", "left_arm")]
     res = E.evaluate_real(Oracle(views["deepmimic"] + views["assimp"]), sources=("deepmimic", "assimp"), views=views,
-                          window=5, conditions=conds)
+                          window=5, conditions=conds, flip_test=False)
     rob = res["sources"]["assimp"]["robustness"]["conditions"]
     assert list(rob) == ["clean", "joint_mask_0.3", "part_left_arm"] and rob["clean"]["p1"] < 1e-3
     md = E.real_markdown(res)

@@ -39,13 +39,15 @@ def test_window_starts_cover_and_end_on_last_frame():
 def test_overlap_averaging_hand_computed():
     # T=5, window=3, stride=1: windows start at 0, 1, 2. Frame f sits at position f - s in
     # window s, so the averages are 0, (1+0)/2, (2+1+0)/3, (2+1)/2, 2.
-    out = predict_arrays(PositionModel(), [np.zeros((5, 17, 3))], window=3, stride=1, blend="uniform")[0]
+    out = predict_arrays(PositionModel(), [np.zeros((5, 17, 3))], window=3, stride=1, blend="uniform",
+                         flip_test=False)[0]
     assert out.shape == (5, 17, 3)
     np.testing.assert_allclose(out[:, 0, 0], [0.0, 0.5, 1.0, 1.5, 2.0])
 
 
 def test_short_sequence_is_padded_and_cropped():
-    outs = predict_arrays(PositionModel(), [np.zeros((2, 17, 3)), np.zeros((7, 17, 3))], window=4, batch_size=1)
+    outs = predict_arrays(PositionModel(), [np.zeros((2, 17, 3)), np.zeros((7, 17, 3))], window=4, batch_size=1,
+                          flip_test=False)
     assert [o.shape for o in outs] == [(2, 17, 3), (7, 17, 3)]
     np.testing.assert_allclose(outs[0][:, 5, 2], [0.0, 1.0])
     # T=7, window 4, stride 4 -> starts 0 and 3: frame 3 is position 3 and 0 -> 1.5
@@ -86,11 +88,11 @@ def test_blended_overlap_matches_lift_sequence():
     from langpose.lift import blend_weights, lift_sequence
 
     x = np.random.default_rng(1).normal(size=(11, 17, 3)).astype(np.float32)
-    out = predict_arrays(PositionModel(), [x], window=4, stride=2, blend="linear")[0]
+    out = predict_arrays(PositionModel(), [x], window=4, stride=2, blend="linear", flip_test=False)[0]
     # frame 2 is at position 2 of window 0 (weight w[2]) and position 0 of window 2 (w[0])
     w = blend_weights(4, 2, "linear")
     assert out[2, 0, 0] == pytest.approx((w[2] * 2 + w[0] * 0) / (w[2] + w[0]))
-    ref = lift_sequence(PositionModel(), x, window=4, stride=2, blend="linear")
+    ref = lift_sequence(PositionModel(), x, window=4, stride=2, blend="linear", flip=False)
     np.testing.assert_allclose(out, ref, atol=1e-6)
 
 

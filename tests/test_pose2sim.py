@@ -219,7 +219,7 @@ def test_load_session_gives_one_view_per_camera(scene):
 def test_a_perfect_lifter_agrees_with_itself_across_views(scene):
     world, cams, trial, calib = scene
     views = P.load_session(trial, calib)
-    res = multiview_consistency(CameraOracle(views, world), views, window=9)
+    res = multiview_consistency(CameraOracle(views, world), views, window=9, flip_test=False)
     assert res["mpjpe"] < 1e-3 and res["cameras"] == 4 and res["frames"] == 30
     assert len(res["pairs"]) == 6
 
@@ -229,7 +229,7 @@ def test_known_disagreement(scene):
     views = P.load_session(trial, calib)
     bias = np.zeros((17, 3))
     bias[H36M.index("head"), 0] = 0.017  # camera 0 puts the head 17 mm off along its x axis
-    res = multiview_consistency(CameraOracle(views, world, bias=bias), views, window=9)
+    res = multiview_consistency(CameraOracle(views, world, bias=bias), views, window=9, flip_test=False)
     # pairs with camera 0: 17 mm on 1 of 17 joints = 1 mm per frame; 3 of the 6 pairs
     assert abs(res["mpjpe"] - 0.5) < 1e-3
     names = [v.camera for v in views]
@@ -257,7 +257,7 @@ def test_consistency_on_synthetic_views_too():
     seq = Sequence("s", "S1", moving_pose(12), np.zeros(12, dtype=np.int64), ("walk forward",))
     views = make_views([seq], seed=1)
     world = seq.joints3d.astype(np.float64)
-    res = multiview_consistency(CameraOracle(views, world), views, window=5)
+    res = multiview_consistency(CameraOracle(views, world), views, window=5, flip_test=False)
     assert res["mpjpe"] < 1e-3
 
 
@@ -329,7 +329,7 @@ def test_multiview_demo_consistency_of_a_perfect_lifter(scene):
                                      "right_wrist")]
     X = MV.triangulate(views)
     np.testing.assert_allclose(X[:, limbs], world[:, limbs], atol=1e-6)
-    res = MV.demo_consistency(CameraOracle(views, world), views, window=9)
+    res = MV.demo_consistency(CameraOracle(views, world), views, window=9, flip_test=False)
     assert res["mpjpe"] < 1e-3 and res["mpjpe_rescaled"] < 1e-3 and res["window"] == 9
     assert res["names"] == [v.camera for v in views] and len(res["world"]) == 4
     rel = world - world[:, :1]
@@ -353,8 +353,8 @@ def test_multiview_a_scale_error_is_measured_and_removed_by_rescaling(scene):
 
     bias = np.zeros((17, 3))
     bias[H36M.index("head"), 0] = 0.017  # camera 0 puts the head 17 mm off (as test_known_disagreement)
-    off = MV.demo_consistency(CameraOracle(views, world, bias=bias), views, window=30)
-    big = MV.demo_consistency(Twice(views, world, bias=bias), views, window=30)
+    off = MV.demo_consistency(CameraOracle(views, world, bias=bias), views, window=30, flip_test=False)
+    big = MV.demo_consistency(Twice(views, world, bias=bias), views, window=30, flip_test=False)
     assert abs(off["mpjpe"] - 0.5) < 1e-3 and abs(big["mpjpe"] - 1.0) < 1e-3  # the scale error doubles it
     assert abs(big["height_m"] - 2 * off["height_m"]) < 1e-3 and big["reference_height_m"] == off["reference_height_m"]
     # at the triangulated person's scale both lifters are the same lifter
@@ -380,8 +380,8 @@ def test_multiview_zoom_removes_a_lifter_s_apparent_size_error(scene):
                 for t, x in enumerate(view_to_input(v)):
                     self.table[np.round(x, 4).tobytes()] = (rel @ np.asarray(v.meta["R"]))[t] / f
 
-    raw = MV.demo_consistency(ApparentSize(), views, window=10)
-    zoom = MV.demo_consistency(ApparentSize(), views, window=10, zoom=True)
+    raw = MV.demo_consistency(ApparentSize(), views, window=10, flip_test=False)
+    zoom = MV.demo_consistency(ApparentSize(), views, window=10, zoom=True, flip_test=False)
     assert raw["zoom"] == [1.0] * 4 and zoom["zoom"] == factors
     assert zoom["mpjpe"] < 1e-3 < raw["mpjpe"]
     assert abs(zoom["height_m"] - MV.vertical_extent(world - world[:, :1])) < 1e-6
