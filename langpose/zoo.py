@@ -40,8 +40,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Sequence as Seq
 from pathlib import Path
+from typing import Sequence as Seq
 
 import numpy as np
 import torch
@@ -518,8 +518,9 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
     defaults (flip test on, ``langpose.inference.FLIP_TEST``): ``evaluation_table`` (written to
     ``out_dir/NAME/shipped_evaluation.{json,md}``), ``langpose.evaluate.evaluate_real``, and the
     synthetic test subject standing ``RAISED_M`` higher (a platform: the same cameras, the person
-    higher in the image). The training records (``summary.json``, ``evaluation.md``, the index)
-    keep the numbers measured when each model was trained, without the flip test.
+    higher in the image). The index's ``p1_mm``, ``p2_mm`` and ``deepmimic_p1_mm`` are set to these
+    numbers (``_record_evaluation``); the training records (``summary.json``, ``evaluation.md``) keep
+    those measured when each model was trained.
 
     ``names``: re-measure only these models and keep the other rows of ``shipped_evaluation.json``."""
     from langpose.evaluate import evaluate_real, write_real_results
@@ -538,11 +539,11 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
             real = evaluate_real(model, window=model.cfg.max_frames, robust=False)
             write_real_results(real, out / name, name="real_motion")
             ev["real"] = {k: v["p1"] for k, v in real["sources"].items()}
-            ev.update(flip_test=FLIP_TEST, git_commit=_git_commit(), date=time.strftime("%Y-%m-%d"))
+            ev.update(git_commit=_git_commit(), date=time.strftime("%Y-%m-%d"))
             with atomic_write(stored, "w") as fh:
                 json.dump(ev, fh, indent=1)
             with atomic_write(out / name / "shipped_evaluation.md", "w") as fh:
-                fh.write(format_table(f"{name} (shipped weights, flip test {'on' if FLIP_TEST else 'off'})", ev))
+                fh.write(format_table(f"{name} (shipped weights, flip test {'on' if ev['flip_test'] else 'off'})", ev))
         _record_evaluation(name, ev)
         rob, syn, src = ev["robustness"], ev["synthetic_test"], ev["real"]
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
