@@ -275,6 +275,23 @@ def test_report_scores_the_shipped_weights_with_the_inference_defaults(tmp_path,
     assert zoo.report(tmp_path, names=[]) == text and len(calls) == 1
 
 
+def test_report_refuses_a_real_motion_source_that_is_not_installed(tmp_path, monkeypatch):
+    # a 7-clip "test mean" with the assimp clips silently left out would be a different number
+    import langpose.evaluate as E
+    index = {"tiny": dict(zoo._index()["tiny"])}
+    monkeypatch.setattr(zoo, "_index", lambda: index)
+    monkeypatch.setattr(zoo, "INDEX", tmp_path / "index.json")
+    monkeypatch.setattr(zoo, "evaluation_table", lambda model: {})
+    monkeypatch.setattr(zoo, "evaluate", lambda *a, **kw: {"p1": 1.0})
+
+    def missing(name, **kw):
+        raise FileNotFoundError(f"{name}: clips not installed (apt-get install assimp-testmodels)")
+    monkeypatch.setattr(E, "real_views", missing)
+    with pytest.raises(FileNotFoundError, match="assimp-testmodels"):
+        zoo.report(tmp_path)
+    assert not (tmp_path / "README.md").exists() and not (tmp_path / "index.json").exists()
+
+
 def test_real_clip_table_means_every_clip_alike():
     """Hand-computed: the split row weights clips alike (issue 12's target), the source row is evaluate_real's."""
     def result(a, b, c):
