@@ -1,9 +1,9 @@
-"""Overlapping inference windows on the validation sets: stride = window (the evaluation default) vs window // 2.
+"""Overlapping inference windows on the validation sets: stride = window vs window // 2 (the default since this probe).
 
 Scores each checkpoint on the synthetic *validation* subject (clean, 30 % of joints hidden) and on the
 DeepMimic real-motion validation clips, with the inference defaults otherwise (flip test on, cosine
-blending of overlapping windows, ``langpose.inference``). A probe for choosing the evaluation's stride;
-``langpose lift`` already uses window // 2.
+blending of overlapping windows, ``langpose.inference``). It chose the evaluation's stride: window // 2
+(``langpose.inference.default_stride``), as ``langpose lift`` already used.
 
     OMP_NUM_THREADS=1 python bench/overlap_probe.py langpose/weights/small.pt   # results/flip_test/overlap_probe.txt
 """
@@ -18,7 +18,7 @@ from langpose.data.registry import load_views
 from langpose.evaluate import evaluate, evaluate_real, make_condition, robustness
 
 
-def probe(model, views, stride: int | None) -> dict:
+def probe(model, views, stride: int) -> dict:
     """{clean, joint_mask_0.3, deepmimic} P1 (mm) with windows of the model's length every ``stride`` frames."""
     w = model.cfg.max_frames
     masked = robustness(model, views, window=w, stride=stride, conditions=[make_condition("joint_mask", 0.3)])

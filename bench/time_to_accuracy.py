@@ -72,7 +72,7 @@ def score(model, views, window: int) -> float:
     was = model.training
     model.eval()
     try:
-        return float(evaluate(model, views, window=window, recognition=False, flip_test=False)["p1"])
+        return float(evaluate(model, views, window=window, recognition=False, flip_test=False, stride=window)["p1"])
     finally:
         model.train(was)
 

@@ -36,7 +36,8 @@ from langpose.data import corruption as C
 from langpose.data.label_sets import coarse_vocab, label_set
 from langpose.data.registry import load_views
 from langpose.data.windows import mirror_label_map
-from langpose.inference import FLIP_TEST, embed_windows, model_device, predict_views, view_target, view_to_input
+from langpose.inference import (FLIP_TEST, default_stride, embed_windows, model_device, predict_views, view_target,
+                                view_to_input)
 from langpose.report import markdown_table, write_json, write_text
 from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
@@ -293,7 +294,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
         model: anything with ``lift(x2d (B, T, 17, 3)) -> (B, T, 17, 3)`` metres (and, for
             recognition, ``encode_motion`` / ``encode_text``).
         views: ``View``s with 3D ground truth (``joints3d``, camera frame, metres).
-        window, stride: inference windows (stride defaults to the window: no overlap).
+        window, stride: inference windows (stride defaults to half the window:
+            ``langpose.inference.default_stride``).
         flip_test: average the prediction with the mirrored input's mirrored prediction
             (default on, ``langpose.inference.FLIP_TEST``). Recognition is never flipped: the
             labels name sides.
@@ -334,7 +336,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
         per_view[v.name] = float(p1.mean())
 
     res: dict = {"num_views": len(views), "num_frames": int(sum(len(v) for v in views)),
-                 "window": window, "flip_test": bool(flip_test)}
+                 "window": window, "flip_test": bool(flip_test),
+                 "stride": default_stride(window) if stride is None else int(stride)}
     per_action: dict[str, dict] = {}
     for key, values in vals.items():
         a = acts["mpjve"] if key == "mpjve" else acts["p1"]
@@ -521,7 +524,8 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
     targets = [view_target(v) for v in views]
     vocab, labels = _union_vocab(views)
     actions = [a for v, lab in zip(views, labels) for a in _frame_actions(v, lab, vocab)]
-    out: dict = {"seed": int(seed), "window": window, "flip_test": bool(flip_test), "conditions": {}}
+    out: dict = {"seed": int(seed), "window": window, "flip_test": bool(flip_test),
+                 "stride": default_stride(window) if stride is None else int(stride), "conditions": {}}
     cond_iter = conditions
     if progress:
         from tqdm.auto import tqdm
@@ -612,7 +616,8 @@ def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = N
     unknown = [s for s in sources if s not in REAL_SOURCES and not (views and s in views)]
     if unknown:
         raise ValueError(f"evaluate_real: unknown sources {unknown}; real sources: {', '.join(REAL_SOURCES)}")
-    out: dict = {"window": window, "seed": int(seed), "flip_test": bool(flip_test), "sources": {}, "missing": {}}
+    out: dict = {"window": window, "seed": int(seed), "flip_test": bool(flip_test), "sources": {}, "missing": {},
+                 "stride": default_stride(window) if stride is None else int(stride)}
     for src in sources:
         if views is not None and src in views:
             src_views = list(views[src])

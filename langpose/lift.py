@@ -65,8 +65,8 @@ from langpose.atomic import atomic_write
 from langpose.camera import zoom_to_training
 from langpose.checkpoint import load_model, write_error
 from langpose.data.wild import load_keypoints
-from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, FLIP_TEST, WINDOW, blend_weights, eval_mode, map_windows,
-                                model_device, predict_arrays, top_k, view_to_input)
+from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, FLIP_TEST, WINDOW, blend_weights, default_stride, eval_mode,
+                                map_windows, model_device, predict_arrays, top_k, view_to_input)
 from langpose.models.langpose_model import AllHiddenWarning
 from langpose.skeleton import H36M
 from langpose.viz.plotly3d import animate_poses, save_html
@@ -353,7 +353,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     max_frames = getattr(getattr(model, "config", None), "max_frames", None)
     if max_frames is not None and window > max_frames:
         raise ValueError(f"--window {window} exceeds the model's max_frames={max_frames}")
-    stride = max(1, window // 2) if stride is None else int(stride)
+    stride = default_stride(window) if stride is None else int(stride)
 
     x2d = view_to_input(view)  # (T, 17, 3) normalised x, y, confidence
     T = len(x2d)

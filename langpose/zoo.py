@@ -223,7 +223,8 @@ class CurveRecorder:
         self.steps += int(record.get("steps", 0))
         was = model.training
         model.eval()
-        p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False, flip_test=False)["p1"])
+        p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False, flip_test=False,
+                            stride=model.cfg.max_frames)["p1"])
         model.train(was)
         self.curve.append({"stage": record.get("stage"), "steps": self.steps, "p1_mm": round(p1, 2),
                            "val_p1_mm": record.get("val_p1_mm"),
@@ -237,7 +238,7 @@ class CurveRecorder:
 def regression_p1(model) -> float:
     """P1 (mm, per-action mean) of ``model`` on the regression slice, windows of its own length."""
     return float(evaluate(model.eval(), regression_views(), window=model.cfg.max_frames, recognition=False,
-                          flip_test=False)["p1"])
+                          flip_test=False, stride=model.cfg.max_frames)["p1"])
 
 
 def evaluation_table(model, flip_test: bool = FLIP_TEST) -> dict:
@@ -264,7 +265,7 @@ def evaluation_table(model, flip_test: bool = FLIP_TEST) -> dict:
                               "top5": clean.get("top5")},
            "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
            "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}},
-           "flip_test": bool(flip_test)}
+           "flip_test": bool(flip_test), "stride": clean["stride"]}
     return out
 
 
@@ -499,8 +500,8 @@ def install(name: str, checkpoint_path, summary: dict) -> Path:
     entry.update(stage=stage, p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
                  deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2), regression_p1_mm=round(regression_p1(model), 3),
                  size_bytes=dest.stat().st_size,
-                 evaluated={"flip_test": bool(ev.get("flip_test", False)), "git_commit": summary.get("git_commit"),
-                            "date": summary.get("date")})
+                 evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
+                            "git_commit": summary.get("git_commit"), "date": summary.get("date")})
     index = _index()
     index[name] = entry
     with atomic_write(INDEX, "w") as fh:
@@ -515,7 +516,8 @@ def pretrained_from(path):
 def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
     """``out_dir/README.md``: every shipped model's P1 on every test set (synthetic, DeepMimic,
     the real-motion test clips), measured now on the shipped weights with the inference
-    defaults (flip test on, ``langpose.inference.FLIP_TEST``): ``evaluation_table`` (written to
+    defaults (flip test on, ``langpose.inference.FLIP_TEST``; overlapping windows every half window,
+    ``langpose.inference.default_stride``): ``evaluation_table`` (written to
     ``out_dir/NAME/shipped_evaluation.{json,md}``), ``langpose.evaluate.evaluate_real``, and the
     synthetic test subject standing ``RAISED_M`` higher (a platform: the same cameras, the person
     higher in the image). The index's ``p1_mm``, ``p2_mm`` and ``deepmimic_p1_mm`` are set to these
@@ -544,7 +546,8 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
             with atomic_write(stored, "w") as fh:
                 json.dump(ev, fh, indent=1)
             with atomic_write(out / name / "shipped_evaluation.md", "w") as fh:
-                fh.write(format_table(f"{name} (shipped weights, flip test {'on' if ev['flip_test'] else 'off'})", ev))
+                fh.write(format_table(f"{name} (shipped weights, flip test {'on' if ev['flip_test'] else 'off'}, "
+                                      f"windows every {ev.get('stride') or model.cfg.max_frames} frames)", ev))
         _record_evaluation(name, ev)
         rob, syn, src = ev["robustness"], ev["synthetic_test"], ev["real"]
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
@@ -572,8 +575,8 @@ def _record_evaluation(name: str, ev: dict) -> None:
     index = _index()
     index[name].update(p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
                        deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2),
-                       evaluated={"flip_test": bool(ev.get("flip_test", False)), "git_commit": ev.get("git_commit"),
-                                  "date": ev.get("date")})
+                       evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
+                                  "git_commit": ev.get("git_commit"), "date": ev.get("date")})
     with atomic_write(INDEX, "w") as fh:
         json.dump(index, fh, indent=1, sort_keys=True)
 

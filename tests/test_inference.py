@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from langpose.data.sequence import View
-from langpose.inference import predict_arrays, predict_views, view_target, view_to_input, window_starts
+from langpose.inference import (default_stride, predict_arrays, predict_views, view_target, view_to_input,
+                                window_starts)
 from langpose.skeleton import H36M
 
 
@@ -46,12 +47,20 @@ def test_overlap_averaging_hand_computed():
 
 
 def test_short_sequence_is_padded_and_cropped():
-    outs = predict_arrays(PositionModel(), [np.zeros((2, 17, 3)), np.zeros((7, 17, 3))], window=4, batch_size=1,
-                          flip_test=False)
+    outs = predict_arrays(PositionModel(), [np.zeros((2, 17, 3)), np.zeros((7, 17, 3))], window=4, stride=4,
+                          batch_size=1, flip_test=False)
     assert [o.shape for o in outs] == [(2, 17, 3), (7, 17, 3)]
     np.testing.assert_allclose(outs[0][:, 5, 2], [0.0, 1.0])
     # T=7, window 4, stride 4 -> starts 0 and 3: frame 3 is position 3 and 0 -> 1.5
     np.testing.assert_allclose(outs[1][:, 0, 0], [0, 1, 2, 1.5, 1, 2, 3])
+
+
+def test_default_stride_is_half_the_window():
+    # T=7, window 4, default stride 2 -> starts 0, 2 and 3 (the last ends on frame 6). Uniform weights:
+    # frame 2 = (2 + 0) / 2, frame 3 = (3 + 1 + 0) / 3, frame 4 = (2 + 1) / 2, frame 5 = (3 + 2) / 2.
+    assert default_stride(4) == 2 and default_stride(27) == 13 and default_stride(1) == 1
+    out = predict_arrays(PositionModel(), [np.zeros((7, 17, 3))], window=4, blend="uniform", flip_test=False)[0]
+    np.testing.assert_allclose(out[:, 0, 0], [0, 1, 1, 4 / 3, 1.5, 2.5, 3], rtol=1e-6)
 
 
 def test_flip_test_averages_with_mirrored_prediction():

@@ -18,8 +18,8 @@ def test_probe_scores_validation_views_with_the_given_stride(monkeypatch):
     views = load_views("synthetic", "val")[:2]
     monkeypatch.setattr(op, "evaluate_real", lambda model, **kw: {"sources": {"deepmimic": {"p1": float(kw["stride"])}}})
     plain, overlap = op.probe(tiny, views, 27), op.probe(tiny, views, 13)
-    assert plain["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False)["p1"])
-    assert overlap["clean"] == pytest.approx(evaluate(tiny, views, window=27, stride=13, recognition=False)["p1"])
+    assert plain["clean"] == pytest.approx(evaluate(tiny, views, window=27, stride=27, recognition=False)["p1"])
+    assert overlap["clean"] == pytest.approx(evaluate(tiny, views, window=27, recognition=False)["p1"])  # the default
     assert overlap["clean"] != pytest.approx(plain["clean"])  # the blend of overlapping windows differs
     assert (plain["deepmimic"], overlap["deepmimic"]) == (27.0, 13.0)  # the stride reaches the real-motion protocol
     assert plain["joint_mask_0.3"] > plain["clean"]
