@@ -164,12 +164,12 @@ def measure(model, cfg: AblationConfig) -> dict:
     views = eval_views(cfg)
     window = model.cfg.max_frames if hasattr(model, "cfg") else 27
     syn = views["synthetic"]
-    # no flip test, no overlap: the committed study was measured without them (langpose.inference)
+    # no flip test, overlap or limb completion: the committed study was measured without them (langpose.inference)
     clean = evaluate(model, syn, window=window, recognition=False, flip_test=False, stride=window)
     conds = ([make_condition("joint_mask", r) for r in (0.3, 0.5)] + [make_condition("part", p) for p in PARTS]
              + [make_condition("gap", g) for g in (5, 15)])
     rob = robustness(model, syn, window=window, conditions=conds, seed=cfg.corruption_seed, flip_test=False,
-                     stride=window)["conditions"]
+                     stride=window, complete=False)["conditions"]
     out = {"p1": clean["p1"], "p2": clean["p2"], "mask_0.3": rob["joint_mask_0.3"]["p1"],
            "mask_0.5": rob["joint_mask_0.5"]["p1"], "gap_5": rob["gap_5"]["p1"], "gap_15": rob["gap_15"]["p1"],
            **{f"hidden_{p}": rob[f"part_{p}"]["p1_hidden"] for p in PARTS},

@@ -32,9 +32,11 @@ import numpy as np
 import torch
 
 from langpose import metrics
+from langpose.completion import COMPLETE_LIMBS
 from langpose.data import corruption as C
 from langpose.data.label_sets import coarse_vocab, label_set
 from langpose.data.registry import load_views
+from langpose.data.pose_dictionary import training_dictionary
 from langpose.data.windows import mirror_label_map
 from langpose.inference import (FLIP_TEST, default_stride, embed_windows, model_device, predict_views, view_target,
                                 view_to_input)
@@ -287,7 +289,8 @@ def _frame_actions(view, labels: np.ndarray, vocab: Seq[str]) -> list[str]:
 # ----------------------------------------------------------------------------- evaluate
 def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, stride: int | None = None,
              batch_size: int = 64, inputs: Seq | None = None, recognition: bool = True,
-             skeleton: Skeleton = H36M, progress: bool = False, num_confusions: int = 10) -> dict:
+             skeleton: Skeleton = H36M, progress: bool = False, num_confusions: int = 10,
+             complete: bool = COMPLETE_LIMBS) -> dict:
     """Pose protocols (mm), per action/joint/view, recognition and retrieval (%) on ``views``.
 
     Args:
@@ -300,6 +303,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
             (default on, ``langpose.inference.FLIP_TEST``). Recognition is never flipped: the
             labels name sides.
         inputs: optional replacement lifter inputs (one (T, 17, 3) per view), e.g. corrupted.
+        complete: fill in limbs hidden in a whole frame from training poses (default on,
+            ``langpose.completion.COMPLETE_LIMBS``; ``langpose.completion``).
     Returns a dict: ``p1``, ``p2``, ``n_mpjpe``, ``mpjve`` (per-action means, mm),
     ``p1_frames`` (frame mean), ``per_action`` {action: {p1, p2, n_mpjpe, mpjve, frames}},
     ``per_joint`` {joint name: P1}, ``per_view`` {view name: P1}, ``top1``, ``top5``,
@@ -315,7 +320,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
     if inputs is None:
         inputs = [view_to_input(v) for v in views]
     preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test,
-                          batch_size=batch_size, inputs=inputs, skeleton=skeleton, progress=progress)
+                          batch_size=batch_size, inputs=inputs, skeleton=skeleton, progress=progress,
+                          completion=training_dictionary if complete else None)
     vocab, labels = _union_vocab(views)
 
     vals: dict[str, list] = {"p1": [], "p2": [], "n_mpjpe": [], "mpjve": []}
@@ -337,7 +343,7 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
 
     res: dict = {"num_views": len(views), "num_frames": int(sum(len(v) for v in views)),
                  "window": window, "flip_test": bool(flip_test),
-                 "stride": default_stride(window) if stride is None else int(stride)}
+                 "stride": default_stride(window) if stride is None else int(stride), "complete": bool(complete)}
     per_action: dict[str, dict] = {}
     for key, values in vals.items():
         a = acts["mpjve"] if key == "mpjve" else acts["p1"]
@@ -508,7 +514,7 @@ def corrupt_inputs(inputs: Seq[np.ndarray], condition: Condition, seed: int = 0)
 
 def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] | None = None, seed: int = 0,
                flip_test: bool = FLIP_TEST, stride: int | None = None, batch_size: int = 64,
-               skeleton: Skeleton = H36M, progress: bool = False) -> dict:
+               skeleton: Skeleton = H36M, progress: bool = False, complete: bool = COMPLETE_LIMBS) -> dict:
     """P1 (mm) of ``model`` on ``views`` under each corruption condition, with a fixed seed.
 
     Returns ``{"seed", "conditions": {name: {"kind", "param", "p1", "p1_frames", "p1_hidden",
@@ -525,7 +531,8 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
     vocab, labels = _union_vocab(views)
     actions = [a for v, lab in zip(views, labels) for a in _frame_actions(v, lab, vocab)]
     out: dict = {"seed": int(seed), "window": window, "flip_test": bool(flip_test),
-                 "stride": default_stride(window) if stride is None else int(stride), "conditions": {}}
+                 "stride": default_stride(window) if stride is None else int(stride), "complete": bool(complete),
+                 "conditions": {}}
     cond_iter = conditions
     if progress:
         from tqdm.auto import tqdm
@@ -533,7 +540,8 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
     for cond in cond_iter:
         inputs, visible = corrupt_inputs(clean, cond, seed=seed)
         preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test,
-                              batch_size=batch_size, inputs=inputs, skeleton=skeleton)
+                              batch_size=batch_size, inputs=inputs, skeleton=skeleton,
+                              completion=training_dictionary if complete else None)
         vis = np.concatenate(visible)  # (sum T, J)
         frame_p1 = 1000.0 * np.concatenate([np.asarray(metrics.mpjpe(p, t, reduce=False))
                                             for p, t in zip(preds, targets)])

@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from langpose.camera import normalize_screen
+from langpose.completion import PoseDictionary, hidden_limbs
 from langpose.skeleton import H36M, Skeleton
 
 __all__ = [
@@ -281,35 +282,46 @@ def _lift_fn(model, flip_test: bool, skeleton: Skeleton):
 
 def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | None = None,
                    flip_test: bool = FLIP_TEST, batch_size: int = BATCH_SIZE, skeleton: Skeleton = H36M,
-                   progress: bool = False, blend: str = BLEND) -> list[np.ndarray]:
+                   progress: bool = False, blend: str = BLEND,
+                   completion: PoseDictionary | Callable[[], PoseDictionary] | None = None) -> list[np.ndarray]:
     """Lift whole sequences of lifter input (each (T, 17, 3)) -> list of (T, 17, 3) float32 metres.
 
     Windows of ``window`` frames every ``stride`` frames (default ``default_stride(window)``,
     half the window), batched across sequences, in eval mode; overlapping predictions of a frame are blended
-    (``blend_weights``).
+    (``blend_weights``). With a ``completion`` dictionary (or a function returning one, called only when
+    needed), a limb hidden (confidence 0 at all its joints) in a frame and within half a window of it is
+    filled in from the nearest poses (``langpose.completion``; evaluation and ``langpose lift`` pass
+    ``langpose.data.pose_dictionary.training_dictionary``).
     """
+    inputs = list(inputs)
     stride = default_stride(window) if stride is None else stride
     with eval_mode(model):
         out = map_windows(_lift_fn(model, flip_test, skeleton), inputs, window, stride, per_frame=True,
                           batch_size=batch_size, blend=blend, device=model_device(model), progress=progress,
                           desc="lift")
-    return [p.astype(np.float32) for p in out]
+    out = [p.astype(np.float32) for p in out]
+    if completion is not None and skeleton.num_joints == 17:
+        visible = [np.asarray(x)[..., 2] > 0 for x in inputs]  # (T, 17) each
+        if any(hidden_limbs(v, context=window // 2).any() for v in visible):
+            book = completion if isinstance(completion, PoseDictionary) else completion()
+            out = [book.complete(p, v, context=window // 2) for p, v in zip(out, visible)]
+    return out
 
 
 def predict_views(model, views: Seq, window: int = WINDOW, stride: int | None = None, flip_test: bool = FLIP_TEST,
                   batch_size: int = BATCH_SIZE, inputs: Seq | None = None, skeleton: Skeleton = H36M,
-                  progress: bool = False, blend: str = BLEND) -> list[np.ndarray]:
+                  progress: bool = False, blend: str = BLEND, completion=None) -> list[np.ndarray]:
     """Lift every ``View`` -> list of (T, 17, 3) root-relative camera-frame poses, metres.
 
     ``inputs`` optionally replaces the views' own 2D (e.g. corrupted lifter inputs, one
-    (T, 17, 3) array per view, already encoded).
+    (T, 17, 3) array per view, already encoded); ``completion`` as in ``predict_arrays``.
     """
     if inputs is None:
         inputs = [view_to_input(v) for v in views]
     elif len(inputs) != len(views):
         raise ValueError(f"predict_views: {len(inputs)} inputs for {len(views)} views")
     return predict_arrays(model, inputs, window=window, stride=stride, flip_test=flip_test,
-                          batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend)
+                          batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend, completion=completion)
 
 
 # ----------------------------------------------------------------------------- embeddings

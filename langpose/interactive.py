@@ -21,6 +21,8 @@ import numpy as np
 import torch
 
 from langpose.checkpoint import load_model
+from langpose.completion import COMPLETE_LIMBS
+from langpose.data.pose_dictionary import training_dictionary
 from langpose.data.registry import load_views
 from langpose.inference import (encode_windows, eval_mode, majority_label, model_device, predict_arrays, top_k,
                                 view_target, view_to_input, window_starts)
@@ -85,10 +87,13 @@ def occlude_input(x2d, joints: Seq[int], frames: Seq[int] | slice | None = None)
     return x, visible
 
 
-def lift_clip(model, x2d) -> np.ndarray:
-    """Lift one (T, 17, 3) input as one window -> (T, 17, 3) float32 metres (camera frame, root-relative)."""
+def lift_clip(model, x2d, complete: bool = COMPLETE_LIMBS) -> np.ndarray:
+    """Lift one (T, 17, 3) input as one window -> (T, 17, 3) float32 metres (camera frame, root-relative).
+
+    With ``complete`` (default), a limb hidden for half the clip around a frame is filled in from the
+    nearest training poses (``langpose.completion``); ``complete=False`` shows the lifter's own guess."""
     x = _to_np(x2d, "x2d")
-    return predict_arrays(model, [x], window=len(x))[0]
+    return predict_arrays(model, [x], window=len(x), completion=training_dictionary if complete else None)[0]
 
 
 def top_actions(model, x2d, k: int = 5, labels: Seq[str] | None = None) -> list[tuple[str, float]]:

@@ -1,7 +1,7 @@
 """``langpose lift``: 2D keypoints from any detector -> 3D poses and per-frame action guesses.
 
     langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
-                  [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--no-flip]
+                  [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--no-flip] [--no-complete]
                   [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--zoom] [--no-html] [--overwrite]
     python -m langpose.lift ...   (the same)
 
@@ -64,6 +64,8 @@ import numpy as np
 from langpose.atomic import atomic_write
 from langpose.camera import zoom_to_training
 from langpose.checkpoint import load_model, write_error
+from langpose.completion import COMPLETE_LIMBS
+from langpose.data.pose_dictionary import training_dictionary
 from langpose.data.wild import load_keypoints
 from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, FLIP_TEST, WINDOW, blend_weights, default_stride, eval_mode,
                                 map_windows, model_device, predict_arrays, top_k, view_to_input)
@@ -149,7 +151,8 @@ def _check_finite_output(out: np.ndarray, x: np.ndarray, what: str) -> np.ndarra
 
 
 def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = BATCH_SIZE,
-                  flip: bool = FLIP_TEST, blend: str = BLEND, progress: bool = False) -> np.ndarray:
+                  flip: bool = FLIP_TEST, blend: str = BLEND, progress: bool = False,
+                  complete: bool = COMPLETE_LIMBS) -> np.ndarray:
     """Lift a whole sequence by sliding windows: (T, 17, 3) normalised 2D -> (T, 17, 3) numpy.
 
     Args:
@@ -157,12 +160,15 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
         x2d: (T, 17, 3) screen-normalised x, y (``x/w*2-1, y/w*2-h/w``) and confidence
             (0 = masked, x = y = 0), any T >= 1.
         window: frames per model call (the model's training window).
-        stride: frames between window starts (default ``window``: no overlap); the last
-            window ends on the last frame; T < window is padded by repeating the last frame.
+        stride: frames between window starts (default half the window,
+            ``langpose.inference.default_stride``); the last window ends on the last frame;
+            T < window is padded by repeating the last frame.
         flip: average with the mirrored input's mirrored prediction (``Skeleton.flip``); on by
             default (``langpose.inference.FLIP_TEST``).
         blend: overlap weights, see ``blend_weights``.
         progress: a tqdm bar over the batches of windows.
+        complete: fill in a limb hidden for half a window around a frame from the nearest
+            training poses (``langpose.completion``; default on).
     Returns:
         (T, 17, 3) float32 root-relative 3D poses, metres, camera frame.
     Windows, batching, blending and the flip test are ``langpose.inference.predict_arrays``'.
@@ -176,7 +182,8 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AllHiddenWarning)  # per batch of windows: said once above
         out = predict_arrays(model, [x], window=window, stride=stride, flip_test=flip, batch_size=batch_size,
-                             skeleton=H36M, blend=blend, progress=progress)[0]
+                             skeleton=H36M, blend=blend, progress=progress,
+                             completion=training_dictionary if complete else None)[0]
     return _check_finite_output(out, x, "lift_sequence")
 
 
@@ -315,7 +322,8 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
               person: str = "single", min_score: float = 0.3, window: int | None = None,
               stride: int | None = None, flip: bool = FLIP_TEST, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
               resample: bool = True, html: bool = True, batch_size: int = 64, blend: str = "cosine",
-              verbose: bool = True, overwrite: bool = False, progress: bool | None = None, zoom: bool = False) -> dict:
+              verbose: bool = True, overwrite: bool = False, progress: bool | None = None, zoom: bool = False,
+              complete: bool = COMPLETE_LIMBS) -> dict:
     """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
 
     Returns a dict with the arrays written to ``OUT.npz`` (plus ``segments``, ``summary``,
@@ -371,7 +379,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AllHiddenWarning)  # said above, once
         poses = back(lift_sequence(model, x_model, window, stride, batch_size=batch_size, flip=flip, blend=blend,
-                                   progress=progress))
+                                   progress=progress, complete=complete))
     poses = np.asarray(poses, dtype=np.float32)
     skipped = "every joint is hidden" if all_hidden else _why_no_actions(model, labels)
     vocab = [] if skipped else (list(labels) if labels else list(model.vocab))
@@ -476,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blend", choices=BLENDS, default="cosine", help="overlap blending weights")
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=FLIP_TEST,
                    help="flip test: average with the mirrored input's mirrored prediction (default on; --no-flip)")
+    p.add_argument("--complete", action=argparse.BooleanOptionalAction, default=COMPLETE_LIMBS,
+                   help="fill in a limb hidden for half a window from the nearest training poses (default on)")
     p.add_argument("--top-k", type=int, default=3, help="actions kept per frame")
     p.add_argument("--labels", nargs="+", metavar="TEXT", help="classify over these texts instead of the vocabulary")
     p.add_argument("--fps", type=float, default=MODEL_FPS,
@@ -500,7 +510,7 @@ def main(argv=None) -> int:
                         layout=args.layout, person=args.person, min_score=args.min_score, window=args.window,
                         stride=args.stride, flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps,
                         resample=not args.no_resample, html=not args.no_html, batch_size=args.batch_size,
-                        blend=args.blend, overwrite=args.overwrite, zoom=args.zoom)
+                        blend=args.blend, overwrite=args.overwrite, zoom=args.zoom, complete=args.complete)
     for w in caught:
         if issubclass(w.category, AllHiddenWarning):
             print(f"langpose lift: warning: {w.message}", file=sys.stderr)

@@ -51,6 +51,7 @@ from langpose.atomic import atomic_write
 from langpose.config import to_dict
 from langpose.data.registry import load_views
 from langpose.evaluate import default_conditions, evaluate, make_condition, robustness
+from langpose.completion import COMPLETE_LIMBS
 from langpose.inference import FLIP_TEST
 from langpose.train import FINETUNE_LOSS, fit, read_metrics, train_config
 
@@ -241,10 +242,12 @@ def regression_p1(model) -> float:
                           flip_test=False, stride=model.cfg.max_frames)["p1"])
 
 
-def evaluation_table(model, flip_test: bool = FLIP_TEST) -> dict:
+def evaluation_table(model, flip_test: bool = FLIP_TEST, stride: int | None = None,
+                     complete: bool = COMPLETE_LIMBS) -> dict:
     """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic,
-    with the flip test unless ``flip_test=False`` (recorded as ``flip_test``; the summaries of runs
-    trained before it became the default hold unflipped numbers and no such key).
+    with the inference defaults unless told otherwise: the flip test, windows every half window
+    (``stride``), hidden limbs completed (``complete``), each recorded (the summaries of runs trained
+    before a default changed hold numbers without it and no such key).
 
     DeepMimic is scored by the real-motion protocol (``evaluate_real``: windows of the model's own
     length, short clips padded, P1 per clip then the mean over clips), so that this number, the
@@ -254,18 +257,19 @@ def evaluation_table(model, flip_test: bool = FLIP_TEST) -> dict:
     window = model.cfg.max_frames
     test = load_views("synthetic", "test")
     clean = evaluate(model, test, window=window, recognition=hasattr(model, "encode_motion") and bool(model.vocab),
-                     flip_test=flip_test)
+                     flip_test=flip_test, stride=stride, complete=complete)
     conds = [make_condition("joint_mask", r) for r in (0.3, 0.5)] + \
         [c for c in default_conditions(ratios=()) if c.kind in ("part", "gap")]
-    rob = robustness(model, test, window=window, conditions=conds, flip_test=flip_test)
+    rob = robustness(model, test, window=window, conditions=conds, flip_test=flip_test, stride=stride,
+                     complete=complete)
     dm = evaluate_real(model, sources=("deepmimic",), window=window, robust=False, skip_missing=False,
-                       flip_test=flip_test)
+                       flip_test=flip_test, stride=stride)
     dm = dm["sources"]["deepmimic"]
     out = {"synthetic_test": {"p1": clean["p1"], "p2": clean["p2"], "top1": clean.get("top1"),
                               "top5": clean.get("top5")},
            "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
            "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}},
-           "flip_test": bool(flip_test), "stride": clean["stride"]}
+           "flip_test": bool(flip_test), "stride": clean["stride"], "complete": bool(complete)}
     return out
 
 
@@ -501,6 +505,7 @@ def install(name: str, checkpoint_path, summary: dict) -> Path:
                  deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2), regression_p1_mm=round(regression_p1(model), 3),
                  size_bytes=dest.stat().st_size,
                  evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
+                            "complete": bool(ev.get("complete", False)),
                             "git_commit": summary.get("git_commit"), "date": summary.get("date")})
     index = _index()
     index[name] = entry
@@ -517,7 +522,7 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
     """``out_dir/README.md``: every shipped model's P1 on every test set (synthetic, DeepMimic,
     the real-motion test clips), measured now on the shipped weights with the inference
     defaults (flip test on, ``langpose.inference.FLIP_TEST``; overlapping windows every half window,
-    ``langpose.inference.default_stride``): ``evaluation_table`` (written to
+    ``langpose.inference.default_stride``; hidden limbs completed, ``langpose.completion``): ``evaluation_table`` (written to
     ``out_dir/NAME/shipped_evaluation.{json,md}``), ``langpose.evaluate.evaluate_real``, and the
     synthetic test subject standing ``RAISED_M`` higher (a platform: the same cameras, the person
     higher in the image). The index's ``p1_mm``, ``p2_mm`` and ``deepmimic_p1_mm`` are set to these
@@ -547,7 +552,8 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
                 json.dump(ev, fh, indent=1)
             with atomic_write(out / name / "shipped_evaluation.md", "w") as fh:
                 fh.write(format_table(f"{name} (shipped weights, flip test {'on' if ev['flip_test'] else 'off'}, "
-                                      f"windows every {ev.get('stride') or model.cfg.max_frames} frames)", ev))
+                                      f"windows every {ev.get('stride') or model.cfg.max_frames} frames, hidden "
+                                      f"limbs {'completed' if ev.get('complete') else 'as lifted'})", ev))
         _record_evaluation(name, ev)
         rob, syn, src = ev["robustness"], ev["synthetic_test"], ev["real"]
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
@@ -576,6 +582,7 @@ def _record_evaluation(name: str, ev: dict) -> None:
     index[name].update(p1_mm=round(ev["synthetic_test"]["p1"], 2), p2_mm=round(ev["synthetic_test"]["p2"], 2),
                        deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2),
                        evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
+                                  "complete": bool(ev.get("complete", False)),
                                   "git_commit": ev.get("git_commit"), "date": ev.get("date")})
     with atomic_write(INDEX, "w") as fh:
         json.dump(index, fh, indent=1, sort_keys=True)

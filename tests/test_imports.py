@@ -11,7 +11,8 @@ import pytest
 import langpose
 
 PACKAGE = Path(langpose.__file__).resolve().parent
-CORE = ("langpose.skeleton", "langpose.camera", "langpose.metrics", "langpose.config", "langpose.atomic")
+CORE = ("langpose.skeleton", "langpose.camera", "langpose.metrics", "langpose.config", "langpose.atomic",
+        "langpose.completion")
 
 
 def _module_name(path: Path) -> str:

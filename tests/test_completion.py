@@ -1,0 +1,139 @@
+"""Hidden-limb completion: which limbs count as hidden, nearest-pose filling checked by hand, and the inference hook."""
+import numpy as np
+import pytest
+import torch
+
+from langpose.completion import PoseDictionary, hidden_limbs
+from langpose.inference import predict_arrays
+from langpose.skeleton import H36M
+
+LEFT_ARM = list(H36M.part("left_arm"))   # 11, 12, 13
+LEGS = list(H36M.part("left_leg")) + list(H36M.part("right_leg"))
+
+
+def _poses():
+    rng = np.random.default_rng(0)
+    poses = rng.normal(scale=0.3, size=(3, 17, 3)).astype(np.float32)
+    poses[:, 0] = 0.0
+    return poses
+
+
+def test_hidden_limbs_needs_every_joint_of_the_limb_hidden():
+    vis = np.ones((3, 17), bool)
+    vis[1, LEFT_ARM] = False          # frame 1: the whole left arm
+    vis[2, [11, 12]] = False          # frame 2: the wrist is still seen
+    vis[2, LEGS] = False              # ... and both legs are hidden
+    got = hidden_limbs(vis)           # (T, 4): left arm, right arm, left leg, right leg
+    np.testing.assert_array_equal(got, [[0, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1]])
+    with pytest.raises(ValueError, match=r"visible must have shape \(T, 17\)"):
+        hidden_limbs(np.ones((3, 16), bool))
+
+
+def test_context_asks_for_the_limb_hidden_in_the_frames_around():
+    vis = np.ones((6, 17), bool)
+    vis[1:6, LEFT_ARM] = False        # the left arm is seen in frame 0 only
+    got = hidden_limbs(vis, context=2)[:, 0]
+    np.testing.assert_array_equal(got, [0, 0, 0, 1, 1, 1])   # frames 1, 2 see frame 0 within 2 frames
+
+
+def test_frames_with_nothing_visible_and_briefly_hidden_limbs_are_left_alone():
+    book = PoseDictionary(_poses())
+    pred = np.full((5, 17, 3), 0.7, np.float32)
+    vis = np.ones((5, 17), bool)
+    vis[0] = False                    # frame 0: nothing seen (a gap)
+    vis[3, LEFT_ARM] = False          # frame 3: the arm is hidden, but seen in frames 2 and 4
+    np.testing.assert_array_equal(book.complete(pred, vis, context=1), pred)
+    no_context = book.complete(pred, vis, context=0)
+    assert not np.array_equal(no_context[3], pred[3])        # without context the arm of frame 3 is filled
+    np.testing.assert_array_equal(no_context[[0, 1, 2, 4]], pred[[0, 1, 2, 4]])  # frame 0 still: nothing seen
+
+
+def test_complete_copies_the_nearest_pose_limb_and_leaves_the_rest():
+    poses = _poses()
+    book = PoseDictionary(poses)
+    pred = poses[[2, 1]].copy() + np.array([0.5, 0.0, 0.0], np.float32)   # not root-relative: the root is at x=0.5
+    pred[0, LEFT_ARM] = 9.0           # a wild guess for the hidden arm of frame 0
+    vis = np.ones((2, 17), bool)
+    vis[0, LEFT_ARM] = False
+    out = book.complete(pred, vis, k=1)
+    np.testing.assert_allclose(out[0, LEFT_ARM], poses[2, LEFT_ARM] + [0.5, 0, 0], atol=1e-6)  # pose 2's arm, moved
+    keep = [j for j in range(17) if j not in LEFT_ARM]
+    np.testing.assert_array_equal(out[0, keep], pred[0, keep])
+    np.testing.assert_array_equal(out[1], pred[1])                          # nothing hidden in frame 1
+
+
+def test_k_nearest_are_averaged():
+    poses = np.zeros((3, 17, 3), np.float32)
+    poses[:, 1:11, 0] = [[0.0], [0.1], [5.0]]   # the body of poses 0 and 1 is near, pose 2 far
+    poses[:, LEFT_ARM, 1] = [[1.0], [3.0], [100.0]]
+    book = PoseDictionary(poses)
+    pred = np.zeros((1, 17, 3), np.float32)
+    vis = np.ones((1, 17), bool)
+    vis[0, LEFT_ARM] = False
+    np.testing.assert_allclose(book.complete(pred, vis, k=2)[0, LEFT_ARM, 1], 2.0)  # (1 + 3) / 2
+    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 1.0)
+
+
+def test_bad_dictionary_and_input_are_named():
+    with pytest.raises(ValueError, match=r"poses must have shape \(N, 17, 3\)"):
+        PoseDictionary(np.zeros((4, 16, 3)))
+    bad = _poses()
+    bad[0, 3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        PoseDictionary(bad)
+    book = PoseDictionary(_poses())
+    with pytest.raises(ValueError, match=r"pred must have shape \(T, 17, 3\)"):
+        book.complete(np.zeros((2, 17)), np.ones((2, 17), bool))
+    with pytest.raises(ValueError, match="visible must have shape"):
+        book.complete(np.zeros((2, 17, 3)), np.ones((3, 17), bool))
+
+
+class ZeroModel(torch.nn.Module):
+    def lift(self, x):
+        return torch.zeros_like(x)
+
+
+def test_predict_arrays_completes_hidden_limbs_when_given_a_dictionary():
+    poses = _poses()
+    calls = []
+
+    def book():
+        calls.append(1)
+        return PoseDictionary(poses[:1])
+
+    x = np.ones((4, 17, 3), np.float32)
+    clean = predict_arrays(ZeroModel(), [x], window=4, completion=book)[0]
+    assert not calls and np.all(clean == 0)          # nothing hidden: no dictionary is built, nothing changes
+    x[1:, LEFT_ARM] = 0.0                            # frames 1-3 hide the left arm
+    out = predict_arrays(ZeroModel(), [x], window=4, completion=book)[0]
+    # filled in where the arm stays hidden within half a window (2 frames): frame 3 (frames 1, 2 see frame 0)
+    np.testing.assert_allclose(out[3, LEFT_ARM], poses[0, LEFT_ARM], atol=1e-6)
+    assert np.all(out[:3] == 0) and calls == [1]
+    assert np.all(predict_arrays(ZeroModel(), [x], window=4)[0] == 0)   # the engine's default: no completion
+
+
+def test_evaluation_completes_by_default(monkeypatch):
+    from langpose import evaluate as ev
+    from langpose.data.sequence import View
+
+    poses = _poses()
+    monkeypatch.setattr(ev, "training_dictionary", lambda: PoseDictionary(poses[:1]))
+    kp = np.ones((6, 17, 3))
+    kp[..., 0], kp[..., 1] = 500.0, 250.0
+    kp[:, LEFT_ARM, 2] = 0.0                          # the left arm never seen
+    j3d = np.broadcast_to(poses[0], (6, 17, 3)).copy()
+    view = View(name="v", subject="S9", camera="c", keypoints2d=kp, width=1000, height=1000, joints3d=j3d)
+    on = ev.evaluate(ZeroModel(), [view], window=4, recognition=False, flip_test=False)
+    off = ev.evaluate(ZeroModel(), [view], window=4, recognition=False, flip_test=False, complete=False)
+    assert on["complete"] and not off["complete"]
+    arm = 1000 * np.linalg.norm(poses[0, LEFT_ARM], axis=-1).sum() / 17     # the arm's share of the error
+    assert off["p1_frames"] - on["p1_frames"] == pytest.approx(arm, rel=1e-4)
+
+
+def test_training_dictionary_is_built_from_the_training_split():
+    from langpose.data.pose_dictionary import training_dictionary
+
+    book = training_dictionary(frames=500)
+    assert len(book) == 500 and book.poses.shape == (500, 17, 3)
+    np.testing.assert_array_equal(book.poses[:, 0].numpy(), 0.0)
+    assert 0.2 < float(book.poses[:, 10, 1].abs().mean()) < 1.0   # the head sits ~0.5 m from the pelvis
