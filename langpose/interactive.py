@@ -113,8 +113,11 @@ def top_actions(model, x2d, k: int = 5, labels: Seq[str] | None = None) -> list[
 
 def occlude(model, x2d, parts: Seq[str] | str | None = None, joints: Seq[int | str] | None = None,
             frames: Seq[int] | slice | None = None, k: int = 5, skeleton: Skeleton = H36M,
-            with_actions: bool = True) -> dict:
+            with_actions: bool = True, complete: bool = COMPLETE_LIMBS) -> dict:
     """Occlude a body part and/or joints, re-run the lifter and the classifier.
+
+    A limb hidden for half the clip around a frame is filled in from the nearest training poses
+    unless ``complete=False`` (``lift_clip``; ``langpose.completion``).
 
     Returns a dict:
         ``pose``: (T, J, 3) float32 prediction from the occluded input, metres;
@@ -126,7 +129,7 @@ def occlude(model, x2d, parts: Seq[str] | str | None = None, joints: Seq[int | s
     """
     idx = resolve_joints(parts, joints, skeleton)
     x_occ, visible = occlude_input(x2d, idx, frames)
-    pose = lift_clip(model, x_occ)
+    pose = lift_clip(model, x_occ, complete=complete)
     acts: list = []
     if with_actions and hasattr(model, "classify") and len(getattr(model, "vocab", []) or []) > 0:
         acts = top_actions(model, x_occ, k)

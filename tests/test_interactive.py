@@ -59,6 +59,10 @@ def test_occlude_left_arm_changes_left_arm_prediction_not_other_inputs(model, x2
     assert shift[arm].min() > 0.01  # the prediction of the hidden joints moved
     # root-relative output: the pelvis stays at 0
     np.testing.assert_allclose(out["pose"][:, 0], 0.0, atol=1e-6)
+    # the lifter's own guess for the arm, without completion: the other joints are the same
+    raw = ia.occlude(model, x2d, parts="left_arm", with_actions=False, complete=False)
+    np.testing.assert_allclose(raw["pose"][:, others], out["pose"][:, others], atol=1e-6)
+    assert np.abs(raw["pose"][:, arm] - out["pose"][:, arm]).max() > 1e-3
     # top actions: k entries, sorted, probabilities from the vocabulary
     acts = out["top_actions"]
     assert len(acts) == 3 and all(a in model.vocab for a, _ in acts)
