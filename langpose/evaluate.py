@@ -748,7 +748,7 @@ def view_disagreement(poses: Seq, rotations: Seq, names: Seq[str] | None = None)
 
 
 def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = FLIP_TEST,
-                          batch_size: int = 64) -> dict:
+                          batch_size: int = 64, complete: bool = COMPLETE_LIMBS) -> dict:
     """Real-input consistency with no 3D ground truth: lift each camera's 2D, compare in one world frame.
 
     ``views`` are synchronised views of one person (same frames), each with its camera's
@@ -758,7 +758,8 @@ def multiview_consistency(model, views: Seq, window: int = 27, stride: int | Non
     ``window`` frames every ``stride``), the root-relative predictions are rotated into
     the world frame, and ``view_disagreement`` scores them: 0 mm for a lifter that is
     right in every view; a lifter that always draws the same camera-frame pose scores the
-    spread of the camera orientations. Returns ``view_disagreement``'s dict plus ``window``.
+    spread of the camera orientations. Hidden limbs are completed as in ``evaluate``
+    (``complete``). Returns ``view_disagreement``'s dict plus ``window`` and ``stride``.
     """
     views = list(views)
     if len(views) < 2:
@@ -769,7 +770,8 @@ def multiview_consistency(model, views: Seq, window: int = 27, stride: int | Non
     missing = [v.name for v in views if v.meta.get("R") is None]
     if missing:
         raise ValueError(f"multiview_consistency: views {missing} have no camera rotation meta['R']")
-    preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size)
+    preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size,
+                          completion=training_dictionary if complete else None)
     res = view_disagreement(preds, [v.meta["R"] for v in views], names=[v.camera for v in views])
     res.update(window=window, stride=stride)
     return res

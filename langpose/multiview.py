@@ -32,6 +32,7 @@ from typing import Sequence as Seq
 
 import numpy as np
 
+from langpose.completion import COMPLETE_LIMBS
 from langpose.inference import FLIP_TEST
 
 __all__ = ["world_poses", "triangulate", "vertical_extent", "zoom_views", "demo_consistency", "shipped_consistency",
@@ -122,7 +123,7 @@ def zoom_views(views: Seq) -> tuple[list, list[float]]:
 
 def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", window: int | None = None,
                      stride: int | None = None, reference: bool = True, zoom: bool = False,
-                     flip_test: bool = FLIP_TEST) -> dict:
+                     flip_test: bool = FLIP_TEST, complete: bool = COMPLETE_LIMBS) -> dict:
     """Lift the Pose2Sim demo's cameras with ``model`` and score their agreement (mm).
 
     Args:
@@ -134,6 +135,7 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
         zoom: lift each camera zoomed to the training cameras' person size (``zoom_views``, as
             ``langpose lift --zoom``); the triangulation uses the keypoints as recorded.
         flip_test: the inference default (``langpose.inference.FLIP_TEST``), as ``langpose lift``.
+        complete: hidden limbs filled in from training poses (``langpose.completion``), as ``langpose lift``.
     Returns:
         ``multiview_consistency``'s dict (``mpjpe``, ``pairs``, ``per_camera``,
         ``per_joint``, ``frames``, ``cameras``, ``window``, ``stride``) plus ``trial``,
@@ -142,6 +144,7 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
         (the triangulation, root-aligned, NaN where < 2 cameras see a joint),
         ``reference_height_m`` and ``mpjpe_rescaled``.
     """
+    from langpose.data.pose_dictionary import training_dictionary
     from langpose.evaluate import multiview_consistency, view_disagreement
     from langpose.inference import predict_views
     from langpose.lift import model_window
@@ -153,9 +156,10 @@ def demo_consistency(model, views: Seq | None = None, trial: str = "balancing", 
     views = list(views)
     window = int(window or model_window(model))
     lifted, factors = zoom_views(views) if zoom else (views, [1.0] * len(views))
-    res = multiview_consistency(model, lifted, window=window, stride=stride, flip_test=flip_test)
+    res = multiview_consistency(model, lifted, window=window, stride=stride, flip_test=flip_test, complete=complete)
     # the same lift again, deterministic in eval mode, for the poses themselves (the score keeps none)
-    preds = predict_views(model, lifted, window=window, stride=stride, flip_test=flip_test)
+    preds = predict_views(model, lifted, window=window, stride=stride, flip_test=flip_test,
+                          completion=training_dictionary if complete else None)
     rotations = [v.meta["R"] for v in views]
     world = world_poses(preds, rotations)
     res.update(trial=trial, names=[v.camera for v in views], world=world, zoom=factors,
