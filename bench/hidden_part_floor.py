@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from langpose.atomic import atomic_write
+from langpose.completion import PoseDictionary
 from langpose.data.registry import load_views
 from langpose.inference import view_target, view_to_input
 from langpose.models.linear_lifter import LinearLifter
@@ -59,24 +60,8 @@ def hidden_error_mm(pred: np.ndarray, y: np.ndarray, joints) -> float:
     return float(1000 * np.linalg.norm(pred[:, j] - y[:, j], axis=-1).mean())
 
 
-def knn_part(train_vis: np.ndarray, train_part: np.ndarray, query_vis: np.ndarray, k: int,
-             chunk: int = 2048) -> np.ndarray:
-    """Mean of the hidden part over the ``k`` training frames nearest in visible 3D.
-
-    train_vis (N, V*3), train_part (N, P, 3), query_vis (M, V*3) -> (M, P, 3).
-    """
-    t = torch.from_numpy(train_vis).float()                  # (N, V*3)
-    tn = (t * t).sum(1)                                       # (N,)
-    out = []
-    for s in range(0, len(query_vis), chunk):
-        q = torch.from_numpy(query_vis[s:s + chunk]).float()  # (m, V*3)
-        d = (q * q).sum(1, keepdim=True) - 2 * q @ t.T + tn   # (m, N) squared distances
-        idx = d.topk(k, dim=1, largest=False).indices.numpy()  # (m, k)
-        out.append(train_part[idx].mean(axis=1))              # (m, P, 3)
-    return np.concatenate(out)
-
-
 def floors(x_tr, y_tr, x_va, y_va) -> dict:
+    book = PoseDictionary(y_tr)
     out = {}
     for part in PARTS:
         hid = list(H36M.part(part))
@@ -87,9 +72,8 @@ def floors(x_tr, y_tr, x_va, y_va) -> dict:
         lin = LinearLifter().fit(torch.from_numpy(xt), torch.from_numpy(y_tr))
         pred = lin.lift(torch.from_numpy(xv)[None])[0].numpy()  # (N, 17, 3)
         row["linear 2D"] = hidden_error_mm(pred, y_va, hid)
-        tv, qv = y_tr[:, vis].reshape(len(y_tr), -1), y_va[:, vis].reshape(len(y_va), -1)
         for k in (1, 8):
-            part_pred = knn_part(tv, y_tr[:, hid], qv, k)      # (M, P, 3)
+            part_pred = book.nearest_mean(y_va[:, vis], vis, hid, k)  # (M, P, 3) from the true visible joints
             err = 1000 * np.linalg.norm(part_pred - y_va[:, hid], axis=-1).mean()
             row[f"knn 3D oracle k={k}"] = float(err)
         out[part] = row

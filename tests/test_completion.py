@@ -137,3 +137,16 @@ def test_training_dictionary_is_built_from_the_training_split():
     assert len(book) == 500 and book.poses.shape == (500, 17, 3)
     np.testing.assert_array_equal(book.poses[:, 0].numpy(), 0.0)
     assert 0.2 < float(book.poses[:, 10, 1].abs().mean()) < 1.0   # the head sits ~0.5 m from the pelvis
+
+
+def test_nearest_mean_by_hand_in_chunks():
+    poses = np.zeros((3, 17, 3), np.float32)
+    poses[:, 1, :2] = [[0.0, 0.0], [1.0, 0.0], [5.0, 5.0]]   # the known joint
+    poses[:, 11, 0] = [1.0, 2.0, 9.0]                          # the wanted joint
+    book = PoseDictionary(poses, chunk=1)
+    query = np.array([[[0.9, 0.1, 0.0]], [[4.0, 4.0, 0.0]]], np.float32)  # (M=2, 1 known joint, 3)
+    np.testing.assert_allclose(book.nearest_mean(query, [1], [11], k=1)[:, 0, 0], [2.0, 9.0])
+    # k=2: the two nearest of the first query are poses 1 and 0 -> (2 + 1) / 2; of the second, 2 and 1
+    np.testing.assert_allclose(book.nearest_mean(query, [1], [11], k=2)[:, 0, 0], [1.5, 5.5])
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        book.nearest_mean(query, [1], [11], k=0)

@@ -1,4 +1,4 @@
-"""bench/hidden_part_floor.py: the nearest-neighbour and error helpers, checked by hand, and the floors on tiny data."""
+"""bench/hidden_part_floor.py: the error helper, checked by hand, and the floors on tiny data."""
 import importlib.util
 from pathlib import Path
 
@@ -8,15 +8,6 @@ _spec = importlib.util.spec_from_file_location("hidden_part_floor",
                                                Path(__file__).parents[1] / "bench" / "hidden_part_floor.py")
 hp = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hp)
-
-
-def test_knn_part_copies_the_nearest_frames_part():
-    train_vis = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0]])      # (N=3, V*3=2)
-    train_part = np.array([[[1.0, 0, 0]], [[2.0, 0, 0]], [[9.0, 0, 0]]])  # (3, P=1, 3)
-    query = np.array([[0.9, 0.1], [4.0, 4.0]])
-    np.testing.assert_allclose(hp.knn_part(train_vis, train_part, query, k=1, chunk=1)[:, 0, 0], [2.0, 9.0])
-    # k=2: the two nearest of the first query are rows 1 and 0 -> (2 + 1) / 2
-    np.testing.assert_allclose(hp.knn_part(train_vis, train_part, query, k=2)[:, 0, 0], [1.5, 5.5])
 
 
 def test_hidden_error_counts_only_the_given_joints():
