@@ -71,33 +71,22 @@ class PoseDictionary:
     def __len__(self) -> int:
         return len(self.poses)
 
-    def nearest_mean(self, query: np.ndarray, known: list[int], wanted: list[int], k: int | None = None,
-                     centred: bool = False):
+    def nearest_mean(self, query: np.ndarray, known: list[int], wanted: list[int], k: int | None = None) -> np.ndarray:
         """For each query (M, len(known), 3), the mean of ``wanted`` joints (M, len(wanted), 3) over the
-        ``k`` dictionary poses nearest in the ``known`` joints (Euclidean over their coordinates).
-
-        With ``centred``, poses are compared with their known joints' centroid removed (a match up to a
-        translation) and the mean centroid of the neighbours' known joints (M, 3) is returned too:
-        ``(wanted, centroid)``, both in the neighbours' root-relative frame."""
+        ``k`` dictionary poses nearest in the ``known`` joints (Euclidean over their coordinates)."""
         k = K if k is None else int(k)
         if k < 1:
             raise ValueError(f"nearest_mean: k must be >= 1, got {k}")
-        ref_c = self.poses[:, known].mean(1)                          # (N, 3) known-joint centroids
-        ref = self.poses[:, known] - (ref_c[:, None] if centred else 0)
-        ref = ref.reshape(len(self), -1)                              # (N, K*3)
+        ref = self.poses[:, known].reshape(len(self), -1)            # (N, K*3)
         ref_sq = (ref * ref).sum(1)                                   # (N,)
-        q_all = torch.as_tensor(np.asarray(query, np.float32))        # (M, K, 3)
-        if centred:
-            q_all = q_all - q_all.mean(1, keepdim=True)
-        q_all = q_all.reshape(len(query), -1)                         # (M, K*3)
-        out, cen = [np.zeros((0, len(wanted), 3), np.float32)], [np.zeros((0, 3), np.float32)]
+        q_all = torch.as_tensor(np.asarray(query, np.float32)).reshape(len(query), -1)  # (M, K*3)
+        out = []
         for s in range(0, len(q_all), self.chunk):
             q = q_all[s:s + self.chunk]                               # (m, K*3)
             d = (q * q).sum(1, keepdim=True) - 2 * q @ ref.T + ref_sq  # (m, N) squared distances
             idx = d.topk(min(k, len(self)), dim=1, largest=False).indices  # (m, k)
-            out.append(self.poses[idx][:, :, wanted].mean(1).numpy())  # (m, len(wanted), 3)
-            cen.append(ref_c[idx].mean(1).numpy())                    # (m, 3)
-        return (np.concatenate(out), np.concatenate(cen)) if centred else np.concatenate(out)
+            out.append(self.poses[idx][:, :, wanted].mean(1))         # (m, len(wanted), 3)
+        return torch.cat(out).numpy() if out else np.zeros((0, len(wanted), 3), np.float32)
 
     def complete(self, pred, visible, k: int | None = None, context: int = 0, limbs=LIMBS) -> np.ndarray:
         """pred (T, J, 3) lifted poses and visible (T, J) bool -> (T, J, 3) with wholly hidden limbs filled in.
@@ -106,10 +95,7 @@ class PoseDictionary:
         (``hidden_limbs``: a limb the lifter saw nearby is left to its temporal context), in frames
         that show at least one other joint. Its joints come from the ``k`` (default ``K``)
         dictionary poses nearest in the frame's remaining joints (the root excluded: it is 0 in
-        both); every other joint and frame is unchanged. Where the root (pelvis) is hidden too, the
-        lifter's root is a guess: the match is then made up to a translation and the frame is
-        re-rooted on the neighbours' pelvis (its placed joints move by one common offset, so that
-        their centroid sits where the neighbours' does).
+        both); every other joint and frame is unchanged.
         """
         pred = np.asarray(pred, dtype=np.float32)
         J = self.skeleton.num_joints
@@ -126,18 +112,7 @@ class PoseDictionary:
             rows = np.flatnonzero((missing == pattern).all(1) & visible[:, [0] + known].any(1))  # frames to fill
             if not len(rows):
                 continue
-            for rerooted in (False, True):
-                sel = rows[visible[rows, 0] != rerooted]             # root seen, or root hidden too
-                if not len(sel):
-                    continue
-                root = pred[sel, :1]                                  # (R, 1, 3)
-                rel = pred[sel] - root                                # (R, J, 3) root-relative
-                if not rerooted:
-                    out[sel[:, None], wanted] = self.nearest_mean(rel[:, known], known, wanted, k) + root
-                    continue
-                limb, centre = self.nearest_mean(rel[:, known], known, wanted, k, centred=True)  # (R, W, 3), (R, 3)
-                shift = rel[:, known].mean(1) - centre                # (R, 3) lifter's centroid - neighbours'
-                out[sel[:, None], known] = rel[:, known] - shift[:, None] + root
-                out[sel[:, None], wanted] = limb + root
-                out[sel, 0] = root[:, 0]
+            root = pred[rows, :1]                                     # (R, 1, 3)
+            rel = pred[rows] - root                                   # (R, J, 3) root-relative
+            out[rows[:, None], wanted] = self.nearest_mean(rel[:, known], known, wanted, k) + root
         return out

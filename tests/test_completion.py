@@ -150,19 +150,3 @@ def test_nearest_mean_by_hand_in_chunks():
     np.testing.assert_allclose(book.nearest_mean(query, [1], [11], k=2)[:, 0, 0], [1.5, 5.5])
     with pytest.raises(ValueError, match="k must be >= 1"):
         book.nearest_mean(query, [1], [11], k=0)
-
-
-def test_a_hidden_root_is_re_rooted_on_the_neighbours_pelvis():
-    poses = _poses()
-    book = PoseDictionary(poses[:1])
-    legs_and_root = [0] + LEGS
-    upper = [j for j in range(17) if j not in legs_and_root]
-    pred = poses[:1].copy()
-    pred[0, upper] += np.array([0.0, 0.2, 0.0], np.float32)   # the lifter's pelvis guess is 0.2 m off
-    pred[0, LEGS] = 9.0
-    vis = np.ones((1, 17), bool)
-    vis[0, legs_and_root] = False                             # the lower body hidden, root included
-    out = book.complete(pred, vis, k=1)
-    np.testing.assert_allclose(out[0], poses[0], atol=1e-5)   # upper body moved back by 0.2 m, legs copied
-    vis[0, 0] = True                                          # the root seen: no re-rooting, the upper body stays
-    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, upper], pred[0, upper])
