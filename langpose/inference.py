@@ -30,6 +30,13 @@ for every shipped model (small: clean 29.92 -> 29.32 mm, 30 % hidden 46.55 -> 45
 DeepMimic 135.19 -> 134.98; ``bench/overlap_probe.py``; results/flip_test/overlap_probe.txt),
 at about 1.7x the inference time.
 
+Hidden limbs: with ``completion=`` (a ``langpose.completion.PoseDictionary``), a limb whose joints
+all have confidence 0 in a frame and for half a window either side is filled in from the nearest
+dictionary poses after lifting. The engine's own default is none; evaluation, ``langpose lift``,
+the notebooks' helpers and the multi-view score pass the training dictionary
+(``langpose.data.pose_dictionary.training_dictionary``) unless ``complete=False``
+(``langpose.completion.COMPLETE_LIMBS``).
+
 Flip test: the prediction is the average of ``lift(x)`` and ``flip(lift(flip(x)))``
 (``Skeleton.flip`` swaps left/right joints and negates x; the screen-normalised x is
 centred, so flipping the 2D input mirrors the image). It is on by default for 3D poses
