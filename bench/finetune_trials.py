@@ -71,7 +71,8 @@ def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path) 
     net = ckpt.load_model(run_dir / "finetune" / "checkpoint.pt")
     out = {"overrides": list(overrides), "seed": seed, "seconds_finetune": round(seconds, 1),
            # none of the inference extras (flip test, overlap, limb completion): the committed trials had none
-           "summary": summarise(zoo.evaluation_table(net, flip_test=False, stride=net.cfg.max_frames, complete=False))}
+           "summary": summarise(zoo.evaluation_table(net, flip_test=False, stride=net.cfg.max_frames, complete=False,
+                                                     upright_test=False))}
     write_json(out, done)
     return out
 

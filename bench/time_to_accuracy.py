@@ -72,7 +72,8 @@ def score(model, views, window: int) -> float:
     was = model.training
     model.eval()
     try:
-        return float(evaluate(model, views, window=window, recognition=False, flip_test=False, stride=window)["p1"])
+        return float(evaluate(model, views, window=window, recognition=False, flip_test=False, stride=window,
+                              upright_test=False)["p1"])
     finally:
         model.train(was)
 

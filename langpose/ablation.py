@@ -164,12 +164,12 @@ def measure(model, cfg: AblationConfig) -> dict:
     views = eval_views(cfg)
     window = model.cfg.max_frames if hasattr(model, "cfg") else 27
     syn = views["synthetic"]
-    # no flip test, overlap or limb completion: the committed study was measured without them (langpose.inference)
-    clean = evaluate(model, syn, window=window, recognition=False, flip_test=False, stride=window)
+    # no flip test, overlap, limb completion or upright test: the committed study was measured without them
+    clean = evaluate(model, syn, window=window, recognition=False, flip_test=False, stride=window, upright_test=False)
     conds = ([make_condition("joint_mask", r) for r in (0.3, 0.5)] + [make_condition("part", p) for p in PARTS]
              + [make_condition("gap", g) for g in (5, 15)])
     rob = robustness(model, syn, window=window, conditions=conds, seed=cfg.corruption_seed, flip_test=False,
-                     stride=window, complete=False)["conditions"]
+                     stride=window, complete=False, upright_test=False)["conditions"]
     out = {"p1": clean["p1"], "p2": clean["p2"], "mask_0.3": rob["joint_mask_0.3"]["p1"],
            "mask_0.5": rob["joint_mask_0.5"]["p1"], "gap_5": rob["gap_5"]["p1"], "gap_15": rob["gap_15"]["p1"],
            **{f"hidden_{p}": rob[f"part_{p}"]["p1_hidden"] for p in PARTS},
@@ -177,7 +177,7 @@ def measure(model, cfg: AblationConfig) -> dict:
     if views["deepmimic"]:
         dm_window = min(window, min(len(v) for v in views["deepmimic"]))
         dm = evaluate(model, views["deepmimic"], window=dm_window, recognition=False, flip_test=False,
-                      stride=dm_window)
+                      stride=dm_window, upright_test=False)
         out["deepmimic_p1"] = dm["p1"]
         out["deepmimic_clips"] = {a: r["p1"] for a, r in dm["per_action"].items()}
     out.update(label_set_recognition(model, syn, window))

@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-root", default=None, help="folder of the dataset files")
     ev.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=True,
                     help="average with the mirrored input's mirrored prediction (default on; --no-flip-test)")
+    ev.add_argument("--upright-test", action=argparse.BooleanOptionalAction, default=True,
+                    help="also lift a far-leaning person in a camera rolled to stand them up, and average "
+                         "(default on; --no-upright-test)")
     ev.add_argument("--quick", action="store_true", help="the quick synthetic data")
     sub.add_parser("lift", help="lift in-the-wild 2D keypoints to 3D (see `langpose lift --help`)", add_help=False)
     return parser
@@ -179,7 +182,7 @@ def _run_evaluate(args) -> int:
     views = [v for v in load_split_views(cfg, args.split) if v.joints3d is not None]
     if not views:
         raise ValueError(f"dataset {cfg.data.dataset!r} split {args.split!r}: no views with 3D ground truth")
-    res = evaluate(model, views, window=cfg.data.window, flip_test=args.flip_test)
+    res = evaluate(model, views, window=cfg.data.window, flip_test=args.flip_test, upright_test=args.upright_test)
     bad = [k for k in ("p1", "p2") if not (isinstance(res.get(k), (int, float)) and math.isfinite(res[k]))]
     if bad:
         raise FloatingPointError(f"evaluation of {args.checkpoint} gave {', '.join(f'{k} = {res.get(k)}' for k in bad)}"

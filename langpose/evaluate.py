@@ -43,6 +43,7 @@ from langpose.inference import (FLIP_TEST, default_stride, embed_windows, model_
 from langpose.report import markdown_table, write_json, write_text
 from langpose.report import write_results as _write_results
 from langpose.skeleton import H36M, Skeleton
+from langpose.upright import UPRIGHT_TEST
 
 __all__ = [
     "evaluate",
@@ -290,7 +291,7 @@ def _frame_actions(view, labels: np.ndarray, vocab: Seq[str]) -> list[str]:
 def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, stride: int | None = None,
              batch_size: int = 64, inputs: Seq | None = None, recognition: bool = True,
              skeleton: Skeleton = H36M, progress: bool = False, num_confusions: int = 10,
-             complete: bool = COMPLETE_LIMBS) -> dict:
+             complete: bool = COMPLETE_LIMBS, upright_test: bool = UPRIGHT_TEST) -> dict:
     """Pose protocols (mm), per action/joint/view, recognition and retrieval (%) on ``views``.
 
     Args:
@@ -302,6 +303,8 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
         flip_test: average the prediction with the mirrored input's mirrored prediction
             (default on, ``langpose.inference.FLIP_TEST``). Recognition is never flipped: the
             labels name sides.
+        upright_test: also lift frames that lean far in the image in a camera rolled to stand the
+            person up, and average (default on, ``langpose.upright``).
         inputs: optional replacement lifter inputs (one (T, 17, 3) per view), e.g. corrupted.
         complete: fill in limbs hidden in a whole frame from training poses (default on,
             ``langpose.completion.COMPLETE_LIMBS``; ``langpose.completion``).
@@ -321,7 +324,7 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
         inputs = [view_to_input(v) for v in views]
     preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test,
                           batch_size=batch_size, inputs=inputs, skeleton=skeleton, progress=progress,
-                          completion=training_dictionary if complete else None)
+                          completion=training_dictionary if complete else None, upright_test=upright_test)
     vocab, labels = _union_vocab(views)
 
     vals: dict[str, list] = {"p1": [], "p2": [], "n_mpjpe": [], "mpjve": []}
@@ -342,7 +345,7 @@ def evaluate(model, views: Seq, window: int = 27, flip_test: bool = FLIP_TEST, s
         per_view[v.name] = float(p1.mean())
 
     res: dict = {"num_views": len(views), "num_frames": int(sum(len(v) for v in views)),
-                 "window": window, "flip_test": bool(flip_test),
+                 "window": window, "flip_test": bool(flip_test), "upright_test": bool(upright_test),
                  "stride": default_stride(window) if stride is None else int(stride), "complete": bool(complete)}
     per_action: dict[str, dict] = {}
     for key, values in vals.items():
@@ -514,7 +517,8 @@ def corrupt_inputs(inputs: Seq[np.ndarray], condition: Condition, seed: int = 0)
 
 def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] | None = None, seed: int = 0,
                flip_test: bool = FLIP_TEST, stride: int | None = None, batch_size: int = 64,
-               skeleton: Skeleton = H36M, progress: bool = False, complete: bool = COMPLETE_LIMBS) -> dict:
+               skeleton: Skeleton = H36M, progress: bool = False, complete: bool = COMPLETE_LIMBS,
+               upright_test: bool = UPRIGHT_TEST) -> dict:
     """P1 (mm) of ``model`` on ``views`` under each corruption condition, with a fixed seed.
 
     Returns ``{"seed", "conditions": {name: {"kind", "param", "p1", "p1_frames", "p1_hidden",
@@ -531,7 +535,7 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
     vocab, labels = _union_vocab(views)
     actions = [a for v, lab in zip(views, labels) for a in _frame_actions(v, lab, vocab)]
     out: dict = {"seed": int(seed), "window": window, "flip_test": bool(flip_test),
-                 "stride": default_stride(window) if stride is None else int(stride), "complete": bool(complete),
+                 "upright_test": bool(upright_test), "stride": default_stride(window) if stride is None else int(stride), "complete": bool(complete),
                  "conditions": {}}
     cond_iter = conditions
     if progress:
@@ -541,7 +545,7 @@ def robustness(model, views: Seq, window: int = 27, conditions: Seq[Condition] |
         inputs, visible = corrupt_inputs(clean, cond, seed=seed)
         preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test,
                               batch_size=batch_size, inputs=inputs, skeleton=skeleton,
-                              completion=training_dictionary if complete else None)
+                              completion=training_dictionary if complete else None, upright_test=upright_test)
         vis = np.concatenate(visible)  # (sum T, J)
         frame_p1 = 1000.0 * np.concatenate([np.asarray(metrics.mpjpe(p, t, reduce=False))
                                             for p, t in zip(preds, targets)])
@@ -598,7 +602,7 @@ def _clip_name(view) -> str:
 def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = None, window: int = 27,
                   seed: int = 0, robust: bool = True, conditions: Seq[Condition] | None = None,
                   flip_test: bool = FLIP_TEST, stride: int | None = None, batch_size: int = 64,
-                  skip_missing: bool = True, progress: bool = False) -> dict:
+                  skip_missing: bool = True, progress: bool = False, upright_test: bool = UPRIGHT_TEST) -> dict:
     """P1, P2, N-MPJPE, MPJVE (mm) per clip and per source on real motion, plus robustness sweeps.
 
     Every clip is seen by the 4 cameras of the synthetic views (``make_views``, placed by
@@ -624,7 +628,8 @@ def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = N
     unknown = [s for s in sources if s not in REAL_SOURCES and not (views and s in views)]
     if unknown:
         raise ValueError(f"evaluate_real: unknown sources {unknown}; real sources: {', '.join(REAL_SOURCES)}")
-    out: dict = {"window": window, "seed": int(seed), "flip_test": bool(flip_test), "sources": {}, "missing": {},
+    out: dict = {"window": window, "seed": int(seed), "flip_test": bool(flip_test),
+                 "upright_test": bool(upright_test), "sources": {}, "missing": {},
                  "stride": default_stride(window) if stride is None else int(stride)}
     for src in sources:
         if views is not None and src in views:
@@ -643,7 +648,7 @@ def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = N
         per_clip = {}
         for clip, clip_views in clips.items():
             r = evaluate(model, clip_views, window=window, flip_test=flip_test, stride=stride, batch_size=batch_size,
-                         recognition=False)
+                         recognition=False, upright_test=upright_test)
             per_clip[clip] = {"p1": r["p1_frames"], "p2": r["p2"], "n_mpjpe": r["n_mpjpe"], "mpjve": r["mpjve"],
                               "frames": len(clip_views[0]), "views": len(clip_views)}
         frames = np.array([c["frames"] * c["views"] for c in per_clip.values()], dtype=np.float64)
@@ -657,7 +662,7 @@ def evaluate_real(model, sources: Seq[str] | None = None, views: dict | None = N
         if robust:
             res["robustness"] = robustness(model, src_views, window=window, conditions=conditions, seed=seed,
                                            flip_test=flip_test, stride=stride, batch_size=batch_size,
-                                           progress=progress)
+                                           progress=progress, upright_test=upright_test)
         out["sources"][src] = res
     splits: dict[str, list] = {}
     for r in out["sources"].values():
@@ -748,7 +753,8 @@ def view_disagreement(poses: Seq, rotations: Seq, names: Seq[str] | None = None)
 
 
 def multiview_consistency(model, views: Seq, window: int = 27, stride: int | None = None, flip_test: bool = FLIP_TEST,
-                          batch_size: int = 64, complete: bool = COMPLETE_LIMBS) -> dict:
+                          batch_size: int = 64, complete: bool = COMPLETE_LIMBS,
+                          upright_test: bool = UPRIGHT_TEST) -> dict:
     """Real-input consistency with no 3D ground truth: lift each camera's 2D, compare in one world frame.
 
     ``views`` are synchronised views of one person (same frames), each with its camera's
@@ -771,7 +777,7 @@ def multiview_consistency(model, views: Seq, window: int = 27, stride: int | Non
     if missing:
         raise ValueError(f"multiview_consistency: views {missing} have no camera rotation meta['R']")
     preds = predict_views(model, views, window=window, stride=stride, flip_test=flip_test, batch_size=batch_size,
-                          completion=training_dictionary if complete else None)
+                          completion=training_dictionary if complete else None, upright_test=upright_test)
     res = view_disagreement(preds, [v.meta["R"] for v in views], names=[v.camera for v in views])
     res.update(window=window, stride=stride)
     return res

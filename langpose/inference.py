@@ -37,6 +37,13 @@ the notebooks' helpers and the multi-view score pass the training dictionary
 (``langpose.data.pose_dictionary.training_dictionary``) unless ``complete=False``
 (``langpose.completion.COMPLETE_LIMBS``).
 
+Upright test: a frame whose pelvis-to-thorax line leans more than ``langpose.upright.MIN_LEAN``
+(30°) from vertical in the image is also lifted in a camera rolled about its optical axis to stand the
+person up, and the rolled-back prediction is averaged in (``langpose.upright``). On by default for 3D
+poses (``UPRIGHT_TEST``; ``upright_test=False``): chosen on the DeepMimic validation clips (small
+135.0 -> 126.6 mm), it leaves upright input (the synthetic validation subject) untouched. Training-time
+measurements turn it off with the flip test.
+
 Flip test: the prediction is the average of ``lift(x)`` and ``flip(lift(flip(x)))``
 (``Skeleton.flip`` swaps left/right joints and negates x; the screen-normalised x is
 centred, so flipping the 2D input mirrors the image). It is on by default for 3D poses
@@ -59,6 +66,7 @@ import torch
 from langpose.camera import normalize_screen
 from langpose.completion import PoseDictionary, hidden_limbs
 from langpose.skeleton import H36M, Skeleton
+from langpose.upright import UPRIGHT_TEST, upright_average
 
 __all__ = [
     "WINDOW",
@@ -275,14 +283,20 @@ def map_windows(fn: Callable, inputs: Iterable, window: int = WINDOW, stride: in
 
 
 # ----------------------------------------------------------------------------- 3D poses
-def _lift_fn(model, flip_test: bool, skeleton: Skeleton):
-    """(B, T, 17, 3) -> (B, T, 17, 3) by ``model.lift``, optionally flip-averaged."""
-    def fn(x):
+def _lift_fn(model, flip_test: bool, skeleton: Skeleton, upright_test: bool = False):
+    """(B, T, 17, 3) -> (B, T, 17, 3) by ``model.lift``, optionally flip-averaged, then upright-averaged."""
+    def lift(x):
         pred = model.lift(x)
         if pred.shape != x.shape:
             raise ValueError(f"predict: model.lift returned shape {tuple(pred.shape)}, expected {tuple(x.shape)}")
         if flip_test:
             pred = 0.5 * (pred + skeleton.flip(model.lift(skeleton.flip(x))))
+        return pred
+
+    def fn(x):
+        pred = lift(x)
+        if upright_test and "thorax" in skeleton.names:
+            pred = upright_average(lift, x, pred, skeleton)
         return pred
     return fn
 
@@ -290,7 +304,8 @@ def _lift_fn(model, flip_test: bool, skeleton: Skeleton):
 def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | None = None,
                    flip_test: bool = FLIP_TEST, batch_size: int = BATCH_SIZE, skeleton: Skeleton = H36M,
                    progress: bool = False, blend: str = BLEND,
-                   completion: PoseDictionary | Callable[[], PoseDictionary] | None = None) -> list[np.ndarray]:
+                   completion: PoseDictionary | Callable[[], PoseDictionary] | None = None,
+                   upright_test: bool = UPRIGHT_TEST) -> list[np.ndarray]:
     """Lift whole sequences of lifter input (each (T, 17, 3)) -> list of (T, 17, 3) float32 metres.
 
     Windows of ``window`` frames every ``stride`` frames (default ``default_stride(window)``,
@@ -303,7 +318,7 @@ def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | 
     inputs = list(inputs)
     stride = default_stride(window) if stride is None else stride
     with eval_mode(model):
-        out = map_windows(_lift_fn(model, flip_test, skeleton), inputs, window, stride, per_frame=True,
+        out = map_windows(_lift_fn(model, flip_test, skeleton, upright_test), inputs, window, stride, per_frame=True,
                           batch_size=batch_size, blend=blend, device=model_device(model), progress=progress,
                           desc="lift")
     out = [p.astype(np.float32) for p in out]
@@ -317,18 +332,20 @@ def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | 
 
 def predict_views(model, views: Seq, window: int = WINDOW, stride: int | None = None, flip_test: bool = FLIP_TEST,
                   batch_size: int = BATCH_SIZE, inputs: Seq | None = None, skeleton: Skeleton = H36M,
-                  progress: bool = False, blend: str = BLEND, completion=None) -> list[np.ndarray]:
+                  progress: bool = False, blend: str = BLEND, completion=None,
+                  upright_test: bool = UPRIGHT_TEST) -> list[np.ndarray]:
     """Lift every ``View`` -> list of (T, 17, 3) root-relative camera-frame poses, metres.
 
     ``inputs`` optionally replaces the views' own 2D (e.g. corrupted lifter inputs, one
-    (T, 17, 3) array per view, already encoded); ``completion`` as in ``predict_arrays``.
+    (T, 17, 3) array per view, already encoded); ``completion`` and ``upright_test`` as in ``predict_arrays``.
     """
     if inputs is None:
         inputs = [view_to_input(v) for v in views]
     elif len(inputs) != len(views):
         raise ValueError(f"predict_views: {len(inputs)} inputs for {len(views)} views")
     return predict_arrays(model, inputs, window=window, stride=stride, flip_test=flip_test,
-                          batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend, completion=completion)
+                          batch_size=batch_size, skeleton=skeleton, progress=progress, blend=blend, completion=completion,
+                          upright_test=upright_test)
 
 
 # ----------------------------------------------------------------------------- embeddings

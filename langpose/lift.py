@@ -2,7 +2,7 @@
 
     langpose lift INPUT --checkpoint CKPT --out OUT [--width W --height H] [--layout coco|h36m]
                   [--person single|best] [--min-score 0.3] [--window N] [--stride N] [--no-flip] [--no-complete]
-                  [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--zoom] [--no-html] [--overwrite]
+                  [--no-upright] [--top-k 3] [--labels TEXT ...] [--fps 50] [--no-resample] [--zoom] [--no-html] [--overwrite]
     python -m langpose.lift ...   (the same)
 
 INPUT is COCO keypoint JSON, ``.npy`` or ``.npz`` (``langpose.data.wild``). The keypoints
@@ -71,6 +71,7 @@ from langpose.inference import (BATCH_SIZE, BLEND, BLENDS, FLIP_TEST, WINDOW, bl
                                 map_windows, model_device, predict_arrays, top_k, view_to_input)
 from langpose.models.langpose_model import AllHiddenWarning
 from langpose.skeleton import H36M
+from langpose.upright import UPRIGHT_TEST
 from langpose.viz.plotly3d import animate_poses, save_html
 
 __all__ = ["blend_weights", "lift_sequence", "classify_sequence", "model_window", "top_actions",
@@ -152,7 +153,7 @@ def _check_finite_output(out: np.ndarray, x: np.ndarray, what: str) -> np.ndarra
 
 def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size: int = BATCH_SIZE,
                   flip: bool = FLIP_TEST, blend: str = BLEND, progress: bool = False,
-                  complete: bool = COMPLETE_LIMBS) -> np.ndarray:
+                  complete: bool = COMPLETE_LIMBS, upright: bool = UPRIGHT_TEST) -> np.ndarray:
     """Lift a whole sequence by sliding windows: (T, 17, 3) normalised 2D -> (T, 17, 3) numpy.
 
     Args:
@@ -169,6 +170,8 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
         progress: a tqdm bar over the batches of windows.
         complete: fill in a limb hidden for half a window around a frame from the nearest
             training poses (``langpose.completion``; default on).
+        upright: also lift frames that lean far in the image in a camera rolled to stand the
+            person up, and average (``langpose.upright``; default on).
     Returns:
         (T, 17, 3) float32 root-relative 3D poses, metres, camera frame.
     Windows, batching, blending and the flip test are ``langpose.inference.predict_arrays``'.
@@ -183,7 +186,7 @@ def lift_sequence(model, x2d, window: int, stride: int | None = None, batch_size
         warnings.simplefilter("ignore", AllHiddenWarning)  # per batch of windows: said once above
         out = predict_arrays(model, [x], window=window, stride=stride, flip_test=flip, batch_size=batch_size,
                              skeleton=H36M, blend=blend, progress=progress,
-                             completion=training_dictionary if complete else None)[0]
+                             completion=training_dictionary if complete else None, upright_test=upright)[0]
     return _check_finite_output(out, x, "lift_sequence")
 
 
@@ -323,7 +326,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
               stride: int | None = None, flip: bool = FLIP_TEST, top_k: int = 3, labels=None, fps: float = MODEL_FPS,
               resample: bool = True, html: bool = True, batch_size: int = 64, blend: str = "cosine",
               verbose: bool = True, overwrite: bool = False, progress: bool | None = None, zoom: bool = False,
-              complete: bool = COMPLETE_LIMBS) -> dict:
+              complete: bool = COMPLETE_LIMBS, upright: bool = UPRIGHT_TEST) -> dict:
     """Lift one keypoint file; see the module docstring. Give ``checkpoint`` or a loaded ``model``.
 
     Returns a dict with the arrays written to ``OUT.npz`` (plus ``segments``, ``summary``,
@@ -379,7 +382,7 @@ def lift_file(input, checkpoint=None, out=None, *, model=None, width=None, heigh
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AllHiddenWarning)  # said above, once
         poses = back(lift_sequence(model, x_model, window, stride, batch_size=batch_size, flip=flip, blend=blend,
-                                   progress=progress, complete=complete))
+                                   progress=progress, complete=complete, upright=upright))
     poses = np.asarray(poses, dtype=np.float32)
     skipped = "every joint is hidden" if all_hidden else _why_no_actions(model, labels)
     vocab = [] if skipped else (list(labels) if labels else list(model.vocab))
@@ -486,6 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="flip test: average with the mirrored input's mirrored prediction (default on; --no-flip)")
     p.add_argument("--complete", action=argparse.BooleanOptionalAction, default=COMPLETE_LIMBS,
                    help="fill in a limb hidden for half a window from the nearest training poses (default on)")
+    p.add_argument("--upright", action=argparse.BooleanOptionalAction, default=UPRIGHT_TEST,
+                   help="upright test: also lift a far-leaning person in a camera rolled to stand them up, and "
+                        "average (default on; --no-upright)")
     p.add_argument("--top-k", type=int, default=3, help="actions kept per frame")
     p.add_argument("--labels", nargs="+", metavar="TEXT", help="classify over these texts instead of the vocabulary")
     p.add_argument("--fps", type=float, default=MODEL_FPS,
@@ -510,7 +516,8 @@ def main(argv=None) -> int:
                         layout=args.layout, person=args.person, min_score=args.min_score, window=args.window,
                         stride=args.stride, flip=args.flip, top_k=args.top_k, labels=args.labels, fps=args.fps,
                         resample=not args.no_resample, html=not args.no_html, batch_size=args.batch_size,
-                        blend=args.blend, overwrite=args.overwrite, zoom=args.zoom, complete=args.complete)
+                        blend=args.blend, overwrite=args.overwrite, zoom=args.zoom, complete=args.complete,
+                        upright=args.upright)
     for w in caught:
         if issubclass(w.category, AllHiddenWarning):
             print(f"langpose lift: warning: {w.message}", file=sys.stderr)

@@ -45,6 +45,7 @@ from langpose import metrics
 from langpose.data.h36m import H36M_ACTIONS
 from langpose.data.mpi3dhp import EVAL_JOINTS_H36M, TEST_SEQUENCES
 from langpose.inference import FLIP_TEST, predict_arrays, predict_views, view_to_input
+from langpose.upright import UPRIGHT_TEST
 
 
 def _stack(x, name: str) -> np.ndarray:
@@ -236,7 +237,7 @@ def motionbert_rescale(pred, keypoints2d, factor) -> np.ndarray:
     return p * (k * f / 1000.0)[:, None, None]
 
 
-def _motionbert_groups(model, views, window: int, flip_test: bool, batch_size: int) -> dict:
+def _motionbert_groups(model, views, window: int, flip_test: bool, batch_size: int, upright_test: bool) -> dict:
     """Lift the full clips of every view and group (rescaled pred, target) by action."""
     clips = []
     for i, v in enumerate(views):
@@ -249,7 +250,7 @@ def _motionbert_groups(model, views, window: int, flip_test: bool, batch_size: i
         clips += [(i, s, e) for s, e in motionbert_clips(len(v.keypoints2d))]
     x = [view_to_input(v) for v in views]
     preds = predict_arrays(model, [x[i][s:e] for i, s, e in clips], window=window, flip_test=flip_test,
-                           batch_size=batch_size)  # one (e - s, 17, 3) per clip, metres
+                           batch_size=batch_size, upright_test=upright_test)  # one (e - s, 17, 3) per clip, metres
     groups: dict[str, tuple[list, list]] = {}
     for (i, s, e), p in zip(clips, preds):
         v = views[i]
@@ -262,7 +263,8 @@ def _motionbert_groups(model, views, window: int, flip_test: bool, batch_size: i
 
 # ---------------------------------------------------------------------------- end to end
 def run_protocol(model, views, dataset: str, window: int | None = None, flip_test: bool | None = None,
-                 batch_size: int = 64, protocol: str | None = None) -> tuple[dict, str]:
+                 batch_size: int = 64, protocol: str | None = None,
+                 upright_test: bool = UPRIGHT_TEST) -> tuple[dict, str]:
     """Lift ``views`` with ``model`` (``langpose.inference``) and build the benchmark table:
     ``(result, markdown)``.
 
@@ -271,8 +273,9 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
     under ``protocol`` (``PROTOCOLS``, default "videopose3d"): "videopose3d" lifts whole
     sequences (``window`` default 27) and scores every frame; "motionbert" reproduces
     MotionBERT's evaluation on its test pickle (``window`` default 243, so each clip is one
-    window). The flip test is on unless ``flip_test=False`` (``langpose.inference.FLIP_TEST``). The H36M result records
-    ``protocol``, ``window`` and ``flip_test``; the markdown ends with a line naming the
+    window). The flip test is on unless ``flip_test=False`` (``langpose.inference.FLIP_TEST``), and so is the upright
+    test (``langpose.upright``) unless ``upright_test=False``. The H36M result records
+    ``protocol``, ``window``, ``flip_test`` and ``upright_test``; the markdown ends with a line naming the
     protocol.
     """
     if dataset == "mpi3dhp":
@@ -281,7 +284,7 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
                              "(leave protocol=None)")
         flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
         preds = predict_views(model, views, window=27 if window is None else window, flip_test=flip_test,
-                              batch_size=batch_size)
+                              batch_size=batch_size, upright_test=upright_test)
         result = mpi3dhp_protocol(group_by(views, preds, "action", mask_key="valid"))
         return result, mpi3dhp_markdown(result)
     protocol = "videopose3d" if protocol is None else protocol
@@ -290,12 +293,13 @@ def run_protocol(model, views, dataset: str, window: int | None = None, flip_tes
     if protocol == "motionbert":
         window = MOTIONBERT_CLIP if window is None else window
         flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
-        result = h36m_protocol(_motionbert_groups(model, views, window, flip_test, batch_size))
+        result = h36m_protocol(_motionbert_groups(model, views, window, flip_test, batch_size, upright_test))
     else:
         window = 27 if window is None else window
         flip_test = FLIP_TEST if flip_test is None else bool(flip_test)
-        preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size)
+        preds = predict_views(model, views, window=window, flip_test=flip_test, batch_size=batch_size,
+                              upright_test=upright_test)
         result = h36m_protocol(group_by(views, preds, "action"))
-    result.update(protocol=protocol, window=int(window), flip_test=flip_test)
+    result.update(protocol=protocol, window=int(window), flip_test=flip_test, upright_test=bool(upright_test))
     md = h36m_markdown(result) + f"\nProtocol: {protocol} ({PROTOCOL_NOTES[protocol]}; window {window}).\n"
     return result, md

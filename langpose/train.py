@@ -220,7 +220,8 @@ def validate(model, views, cfg: TrainConfig, recognition: bool = True) -> dict:
     try:
         # no flip test, no overlap: a third of the cost, and model selection only needs the ranking
         res = evaluate(model, views, window=cfg.data.window, batch_size=cfg.data.batch_size,
-                       recognition=recognition, flip_test=False, stride=cfg.data.window)
+                       recognition=recognition, flip_test=False, stride=cfg.data.window,
+                       upright_test=False)
     finally:
         model.train(was_training)
     out = {"val_p1_mm": res.get("p1"), "val_p2_mm": res.get("p2")}

@@ -53,6 +53,7 @@ from langpose.data.registry import load_views
 from langpose.evaluate import default_conditions, evaluate, make_condition, robustness
 from langpose.completion import COMPLETE_LIMBS
 from langpose.inference import FLIP_TEST
+from langpose.upright import UPRIGHT_TEST
 from langpose.train import FINETUNE_LOSS, fit, read_metrics, train_config
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -225,7 +226,7 @@ class CurveRecorder:
         was = model.training
         model.eval()
         p1 = float(evaluate(model, self.views, window=model.cfg.max_frames, recognition=False, flip_test=False,
-                            stride=model.cfg.max_frames)["p1"])
+                            stride=model.cfg.max_frames, upright_test=False)["p1"])
         model.train(was)
         self.curve.append({"stage": record.get("stage"), "steps": self.steps, "p1_mm": round(p1, 2),
                            "val_p1_mm": record.get("val_p1_mm"),
@@ -239,14 +240,14 @@ class CurveRecorder:
 def regression_p1(model) -> float:
     """P1 (mm, per-action mean) of ``model`` on the regression slice, windows of its own length."""
     return float(evaluate(model.eval(), regression_views(), window=model.cfg.max_frames, recognition=False,
-                          flip_test=False, stride=model.cfg.max_frames)["p1"])
+                          flip_test=False, stride=model.cfg.max_frames, upright_test=False)["p1"])
 
 
 def evaluation_table(model, flip_test: bool = FLIP_TEST, stride: int | None = None,
-                     complete: bool = COMPLETE_LIMBS) -> dict:
+                     complete: bool = COMPLETE_LIMBS, upright_test: bool = UPRIGHT_TEST) -> dict:
     """The shipped-model report: synthetic test (clean P1/P2, masks, hidden parts, gaps) and DeepMimic,
     with the inference defaults unless told otherwise: the flip test, windows every half window
-    (``stride``), hidden limbs completed (``complete``), each recorded (the summaries of runs trained
+    (``stride``), hidden limbs completed (``complete``), the upright test (``upright_test``), each recorded (the summaries of runs trained
     before a default changed hold numbers without it and no such key).
 
     DeepMimic is scored by the real-motion protocol (``evaluate_real``: windows of the model's own
@@ -257,19 +258,20 @@ def evaluation_table(model, flip_test: bool = FLIP_TEST, stride: int | None = No
     window = model.cfg.max_frames
     test = load_views("synthetic", "test")
     clean = evaluate(model, test, window=window, recognition=hasattr(model, "encode_motion") and bool(model.vocab),
-                     flip_test=flip_test, stride=stride, complete=complete)
+                     flip_test=flip_test, stride=stride, complete=complete, upright_test=upright_test)
     conds = [make_condition("joint_mask", r) for r in (0.3, 0.5)] + \
         [c for c in default_conditions(ratios=()) if c.kind in ("part", "gap")]
     rob = robustness(model, test, window=window, conditions=conds, flip_test=flip_test, stride=stride,
-                     complete=complete)
+                     complete=complete, upright_test=upright_test)
     dm = evaluate_real(model, sources=("deepmimic",), window=window, robust=False, skip_missing=False,
-                       flip_test=flip_test, stride=stride)
+                       flip_test=flip_test, stride=stride, upright_test=upright_test)
     dm = dm["sources"]["deepmimic"]
     out = {"synthetic_test": {"p1": clean["p1"], "p2": clean["p2"], "top1": clean.get("top1"),
                               "top5": clean.get("top5")},
            "robustness": {k: {"p1": v["p1"], "p1_hidden": v["p1_hidden"]} for k, v in rob["conditions"].items()},
            "deepmimic": {"p1": dm["p1"], "p2": dm["p2"], "per_action": {c.removeprefix("deepmimic_"): r["p1"] for c, r in dm["clips"].items()}},
-           "flip_test": bool(flip_test), "stride": clean["stride"], "complete": bool(complete)}
+           "flip_test": bool(flip_test), "stride": clean["stride"], "complete": bool(complete),
+           "upright_test": bool(upright_test)}
     return out
 
 
@@ -506,6 +508,7 @@ def install(name: str, checkpoint_path, summary: dict) -> Path:
                  size_bytes=dest.stat().st_size,
                  evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
                             "complete": bool(ev.get("complete", False)),
+                            "upright_test": bool(ev.get("upright_test", False)),
                             "git_commit": summary.get("git_commit"), "date": summary.get("date")})
     index = _index()
     index[name] = entry
@@ -522,7 +525,8 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
     """``out_dir/README.md``: every shipped model's P1 on every test set (synthetic, DeepMimic,
     the real-motion test clips), measured now on the shipped weights with the inference
     defaults (flip test on, ``langpose.inference.FLIP_TEST``; overlapping windows every half window,
-    ``langpose.inference.default_stride``; hidden limbs completed, ``langpose.completion``): ``evaluation_table`` (written to
+    ``langpose.inference.default_stride``; hidden limbs completed, ``langpose.completion``; the upright test,
+    ``langpose.upright``): ``evaluation_table`` (written to
     ``out_dir/NAME/shipped_evaluation.{json,md}``), ``langpose.evaluate.evaluate_real``, and the
     synthetic test subject standing ``RAISED_M`` higher (a platform: the same cameras, the person
     higher in the image). The index's ``p1_mm``, ``p2_mm`` and ``deepmimic_p1_mm`` are set to these
@@ -553,7 +557,8 @@ def report(out_dir="results/zoo", names: Seq[str] | None = None) -> str:
             with atomic_write(out / name / "shipped_evaluation.md", "w") as fh:
                 fh.write(format_table(f"{name} (shipped weights, flip test {'on' if ev['flip_test'] else 'off'}, "
                                       f"windows every {ev.get('stride') or model.cfg.max_frames} frames, hidden "
-                                      f"limbs {'completed' if ev.get('complete') else 'as lifted'})", ev))
+                                      f"limbs {'completed' if ev.get('complete') else 'as lifted'}, upright test "
+                                      f"{'on' if ev.get('upright_test') else 'off'})", ev))
         _record_evaluation(name, ev)
         rob, syn, src = ev["robustness"], ev["synthetic_test"], ev["real"]
         parts = [rob[k]["p1_hidden"] for k in rob if k.startswith("part_") and rob[k]["p1_hidden"] is not None]
@@ -583,6 +588,7 @@ def _record_evaluation(name: str, ev: dict) -> None:
                        deepmimic_p1_mm=round(ev["deepmimic"]["p1"], 2),
                        evaluated={"flip_test": bool(ev.get("flip_test", False)), "stride": ev.get("stride"),
                                   "complete": bool(ev.get("complete", False)),
+                                  "upright_test": bool(ev.get("upright_test", False)),
                                   "git_commit": ev.get("git_commit"), "date": ev.get("date")})
     with atomic_write(INDEX, "w") as fh:
         json.dump(index, fh, indent=1, sort_keys=True)

@@ -234,3 +234,5 @@ def test_evaluate_flip_test_is_on_unless_no_flip_test():
     base = ["evaluate", "--checkpoint", "c.pt", "--run-dir", "r"]
     assert build_parser().parse_args(base).flip_test is True
     assert build_parser().parse_args(base + ["--no-flip-test"]).flip_test is False
+    assert build_parser().parse_args(base).upright_test is True
+    assert build_parser().parse_args(base + ["--no-upright-test"]).upright_test is False

@@ -59,6 +59,7 @@ class LookupOracle(torch.nn.Module):
 def make_view(name, T, label, seed, action=""):
     rng = np.random.default_rng(seed)
     kp = np.concatenate([rng.uniform(100, 900, size=(T, 17, 2)), np.ones((T, 17, 1))], -1)
+    kp[:, 8, :2] = kp[:, 0, :2] - [0.0, 80.0]  # thorax above the pelvis: upright, so the upright test leaves it
     j3d = rng.normal(scale=0.3, size=(T, 17, 3)) + np.array([0.0, 0.0, 5.0])
     return View(name=name, subject="S9", camera="c0", keypoints2d=kp, width=1000, height=1000,
                 joints3d=j3d, labels=np.full(T, label), vocab=VOCAB, action=action)

@@ -12,7 +12,7 @@ import langpose
 
 PACKAGE = Path(langpose.__file__).resolve().parent
 CORE = ("langpose.skeleton", "langpose.camera", "langpose.metrics", "langpose.config", "langpose.atomic",
-        "langpose.completion")
+        "langpose.completion", "langpose.upright")
 
 
 def _module_name(path: Path) -> str:

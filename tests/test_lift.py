@@ -114,7 +114,9 @@ def test_flip_test_round_trips():
 
     assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=True), plain, atol=1e-6)
     assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3), plain, atol=1e-6)  # on by default
-    assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=False)[..., 0], x[..., 0] + 1, atol=1e-6)
+    # without the flip test the bias stays (the upright test would average +1 with a rolled +1: off here)
+    assert np.allclose(lift.lift_sequence(Biased(), x, window=8, stride=3, flip=False, upright=False)[..., 0],
+                       x[..., 0] + 1, atol=1e-6)
 
 
 def test_classify_sequence_blends_window_votes():
@@ -607,3 +609,5 @@ def test_cli_flip_test_is_on_unless_no_flip():
     assert p.parse_args(base).flip is True
     assert p.parse_args(base + ["--no-flip"]).flip is False
     assert p.parse_args(base + ["--flip"]).flip is True
+    assert p.parse_args(base).upright is True
+    assert p.parse_args(base + ["--no-upright"]).upright is False

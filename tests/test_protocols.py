@@ -192,19 +192,23 @@ def test_motionbert_protocol_ignores_metric_scale_and_scores_full_clips(tmp_path
     rel = {v.action: v.joints3d - v.joints3d[:, :1] for v in views}
     # a prediction 1.2 x too large: VideoPose3D's protocol counts it, MotionBERT's does not
     oracle = _FrameOracle(views, scale=1.2)
-    r_vp, md_vp = run_protocol(oracle, views, "h36m_motionbert", window=243)
-    r_mb, md_mb = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert")
+    # a lookup oracle knows only the exact inputs (and their mirror images): no upright test (langpose.upright)
+    r_vp, md_vp = run_protocol(oracle, views, "h36m_motionbert", window=243, upright_test=False)
+    r_mb, md_mb = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert", upright_test=False)
     for act in ("Eating", "Photo"):
         assert r_vp["p1"][act] == pytest.approx(0.2 * np.linalg.norm(rel[act], axis=-1).mean() * 1000, rel=1e-4)
         assert r_mb["p1"][act] == pytest.approx(0.0, abs=1e-3)
         assert r_vp["frames"][act] == 500 and r_mb["frames"][act] == 486  # 2 clips of 243; 14 frames unscored
     assert (r_mb["protocol"], r_mb["window"], r_mb["flip_test"]) == ("motionbert", 243, True)
     assert (r_vp["protocol"], r_vp["flip_test"]) == ("videopose3d", True)  # the inference default
-    assert run_protocol(oracle, views, "h36m_motionbert", window=243, flip_test=False)[0]["flip_test"] is False
+    assert r_mb["upright_test"] is False
+    assert run_protocol(oracle, views, "h36m_motionbert", window=243, flip_test=False,
+                        upright_test=False)[0]["flip_test"] is False
     assert md_mb.splitlines()[0].startswith("| Protocol |") and md_mb.rstrip().splitlines()[-1].startswith("Protocol: motionbert")
     assert md_vp.rstrip().splitlines()[-1].startswith("Protocol: videopose3d")
     # a depth error counts, in the ground truth's scale (10 mm of a 1.2 x too large pose)
-    r_d, _ = run_protocol(_FrameOracle(views, scale=1.2, depth_mm=10.0), views, "h36m_motionbert", protocol="motionbert")
+    r_d, _ = run_protocol(_FrameOracle(views, scale=1.2, depth_mm=10.0), views, "h36m_motionbert", protocol="motionbert",
+                          upright_test=False)
     assert r_d["p1_avg"] == pytest.approx(10 / 1.2 * 16 / 17, rel=1e-3)
 
 
@@ -214,7 +218,7 @@ def test_motionbert_protocol_lifts_each_clip_alone(tmp_path):
     # depth error 0.1 mm x the window's first frame: clip [0, 243) scores 0, clip [243, 486)
     # 24.3 mm on 16 of 17 joints; a window blended in from elsewhere would change that.
     oracle = _FrameOracle(views, per_start_mm=0.1)
-    r, _ = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert", flip_test=False)
+    r, _ = run_protocol(oracle, views, "h36m_motionbert", protocol="motionbert", flip_test=False, upright_test=False)
     assert r["p1"]["Eating"] == pytest.approx(24.3 * 16 / 17 / 2, rel=1e-3) and r["flip_test"] is False
 
 
