@@ -22,6 +22,12 @@ Every number is the mean error over the hidden joints only, in mm (frame mean, a
 ``p1_hidden``). Usage::
 
     python bench/hidden_part_floor.py [--model small] [--frames 60000] [--out results/hidden_parts]
+
+With ``--models-only`` the floors are skipped and only the models' rows are measured, for the parts
+``--part`` and the neighbour counts ``--k``, into ``OUT/k_probe.{json,md}`` (the probe that chose
+``langpose.completion.K_SEVERAL``)::
+
+    python bench/hidden_part_floor.py --models-only --part lower_body --k 8 16 24 --model small ...
 """
 from __future__ import annotations
 
@@ -81,7 +87,7 @@ def floors(x_tr, y_tr, x_va, y_va) -> dict:
     return out
 
 
-def model_rows(name: str, ks=(1, 8)) -> dict:
+def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True) -> dict:
     """Hidden-joint error (mm) of shipped model ``name`` on the validation subject, per condition: as lifted
     (``complete=False``) and with its hidden limbs completed from ``training_dictionary`` by ``k`` neighbours."""
     import langpose
@@ -95,7 +101,8 @@ def model_rows(name: str, ks=(1, 8)) -> dict:
     target = np.concatenate([view_target(v) for v in views])  # (N, 17, 3)
     book = training_dictionary()
     out = {}
-    for cond in [make_condition("part", p) for p in PARTS] + [make_condition("joint_mask", 0.3)]:
+    conds = [make_condition("part", p) for p in (PARTS if parts is None else parts)]
+    for cond in conds + ([make_condition("joint_mask", 0.3)] if joint_mask else []):
         inputs, visible = corrupt_inputs(clean, cond, seed=0)
         preds = predict_views(model, views, window=model.cfg.max_frames, inputs=inputs)  # no completion
         hidden = ~np.concatenate(visible)                       # (N, 17)
@@ -115,8 +122,13 @@ def main(argv=None) -> None:
     ap.add_argument("--model", action="append", default=[], help="shipped model(s) to compare (repeatable)")
     ap.add_argument("--frames", type=int, default=60000, help="training frames used (sampled; default 60000)")
     ap.add_argument("--out", default="results/hidden_parts")
+    ap.add_argument("--models-only", action="store_true", help="skip the floors: the models' rows only")
+    ap.add_argument("--part", nargs="+", choices=PARTS, help="with --models-only: these hidden parts (default all)")
+    ap.add_argument("--k", nargs="+", type=int, default=[1, 8], help="neighbour counts compared (default 1 8)")
     args = ap.parse_args(argv)
     t0 = time.time()
+    if args.models_only:
+        return models_only(args, t0)
     x_tr, y_tr = frames("train", args.frames)
     x_va, y_va = frames("val", None)
     res = {"train_frames": len(x_tr), "val_frames": len(x_va), "floors": floors(x_tr, y_tr, x_va, y_va),
@@ -139,6 +151,26 @@ def main(argv=None) -> None:
     with atomic_write(out / "floors.md", "w") as fh:
         fh.write(f"Hidden-joint error (mm) on the synthetic validation subject, {res['val_frames']} frames x views; "
                  f"floors fitted on {res['train_frames']} training frames; {res['seconds']} s.\n\n" + table)
+
+
+def models_only(args, t0) -> None:
+    """The models' hidden-joint errors on validation for ``args.part`` and ``args.k``: OUT/k_probe.{json,md}."""
+    res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False) for m in args.model}}
+    res["seconds"] = round(time.time() - t0, 1)
+    lines = []
+    for m, rows in res["models"].items():
+        cols = list(next(iter(rows.values())))
+        lines += [f"`{m}`:", "", "| hidden | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+        lines += [f"| {c} | " + " | ".join(f"{r[k]:.1f}" for k in cols) + " |" for c, r in rows.items()] + [""]
+    table = "\n".join(lines)
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / "k_probe.json", "w") as fh:
+        json.dump(res, fh, indent=1)
+    with atomic_write(out / "k_probe.md", "w") as fh:
+        fh.write(f"Hidden-joint error (mm) on the synthetic validation subject, inference defaults otherwise; "
+                 f"{res['seconds']} s.\n\n" + table)
 
 
 if __name__ == "__main__":

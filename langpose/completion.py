@@ -11,7 +11,8 @@ a lifted sequence and the visibility of its 2D input, and for every frame in whi
 (``LIMBS``: an arm or a leg) is hidden, and stays hidden for ``context`` frames either side (the
 inference passes half the model's window: a limb the lifter saw nearby is left to its temporal
 context), it replaces that limb's joints by the mean of the ``k`` dictionary poses nearest in the
-frame's other joints, as the lifter predicted them. Frames with no such limb, or with no joint
+frame's other joints, as the lifter predicted them: ``K`` = 8 when one limb is hidden, ``K_SEVERAL``
+= 24 when two or more are (the lower body: both legs). Frames with no such limb, or with no joint
 visible at all, are returned unchanged, so clean input, scattered missing joints, gaps and the
 real-motion clips are not touched. Frames are grouped by which limbs they miss; each group is one
 batched nearest-neighbour search (squared distances in chunks, ``torch.topk``).
@@ -20,7 +21,10 @@ batched nearest-neighbour search (squared distances in chunks, ``torch.topk``).
 (``langpose.data.pose_dictionary.training_dictionary``) is 60,000 frames of the embedded
 synthetic training split (all 4 cameras, seed 0), built on first use in about 2 s and cached;
 evaluation, ``langpose lift`` and the notebooks use it unless ``complete=False``
-(``COMPLETE_LIMBS``). K = 8 was chosen on the synthetic validation subject (results/hidden_parts).
+(``COMPLETE_LIMBS``). Both were chosen on the synthetic validation subject (results/hidden_parts): a hidden
+arm is best at k = 8 and worse with more (``small``: 96.6 mm at 8, 103.7 at 16, 111.1 at 24), a leg is level
+from 8 to 48 (53.0-54.6), and the lower body improves up to about 24 (67.3 at 8, 65.4 at 16, 64.6 at 24,
+64.1 at 48; every shipped model 3.3-3.7 mm lower at 24 than at 8).
 This module imports only the skeleton, so the prediction engine can use it.
 """
 from __future__ import annotations
@@ -30,12 +34,14 @@ import torch
 
 from langpose.skeleton import H36M, Skeleton
 
-__all__ = ["LIMBS", "K", "COMPLETE_LIMBS", "PoseDictionary", "hidden_limbs"]
+__all__ = ["LIMBS", "K", "K_SEVERAL", "COMPLETE_LIMBS", "PoseDictionary", "hidden_limbs"]
 
 LIMBS = ("left_arm", "right_arm", "left_leg", "right_leg")
 """The parts completed when every one of their joints is hidden in a frame."""
 K = 8
-"""Neighbours averaged by default (chosen on the validation subject; results/hidden_parts)."""
+"""Neighbours averaged by default where one limb is hidden (chosen on the validation subject; results/hidden_parts)."""
+K_SEVERAL = 24
+"""Neighbours averaged by default where two or more limbs are hidden in the same frame (validation subject)."""
 COMPLETE_LIMBS = True
 """Evaluation (``langpose.evaluate``), ``langpose lift`` and the notebooks complete hidden limbs by default."""
 
@@ -93,8 +99,8 @@ class PoseDictionary:
 
         A limb is filled in where it is hidden in the frame and within ``context`` frames of it
         (``hidden_limbs``: a limb the lifter saw nearby is left to its temporal context), in frames
-        that show at least one other joint. Its joints come from the ``k`` (default ``K``)
-        dictionary poses nearest in the frame's remaining joints (the root excluded: it is 0 in
+        that show at least one other joint. Its joints come from the ``k`` (default ``K`` for one
+        hidden limb, ``K_SEVERAL`` for two or more) dictionary poses nearest in the frame's remaining joints (the root excluded: it is 0 in
         both); every other joint and frame is unchanged.
         """
         pred = np.asarray(pred, dtype=np.float32)
@@ -114,5 +120,6 @@ class PoseDictionary:
                 continue
             root = pred[rows, :1]                                     # (R, 1, 3)
             rel = pred[rows] - root                                   # (R, J, 3) root-relative
-            out[rows[:, None], wanted] = self.nearest_mean(rel[:, known], known, wanted, k) + root
+            kk = (K if pattern.sum() == 1 else K_SEVERAL) if k is None else k
+            out[rows[:, None], wanted] = self.nearest_mean(rel[:, known], known, wanted, kk) + root
         return out

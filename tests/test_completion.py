@@ -74,6 +74,25 @@ def test_k_nearest_are_averaged():
     np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 1.0)
 
 
+def test_default_k_depends_on_how_many_limbs_are_hidden(monkeypatch):
+    import langpose.completion as completion
+    assert (completion.K, completion.K_SEVERAL) == (8, 24)
+    monkeypatch.setattr(completion, "K", 1)
+    monkeypatch.setattr(completion, "K_SEVERAL", 2)
+    poses = np.zeros((3, 17, 3), np.float32)
+    poses[:, 7:11, 0] = [[0.0], [0.1], [5.0]]   # the torso and head of poses 0 and 1 are near, pose 2 far
+    poses[:, LEFT_ARM + LEGS, 1] = [[1.0], [3.0], [100.0]]
+    book = PoseDictionary(poses)
+    pred = np.zeros((2, 17, 3), np.float32)
+    vis = np.ones((2, 17), bool)
+    vis[0, LEFT_ARM] = False                    # frame 0: one limb hidden -> K = 1 neighbour
+    vis[1, LEGS] = False                        # frame 1: two limbs hidden -> K_SEVERAL = 2 neighbours
+    out = book.complete(pred, vis)
+    np.testing.assert_allclose(out[0, LEFT_ARM, 1], 1.0)
+    np.testing.assert_allclose(out[1, LEGS, 1], 2.0)          # (1 + 3) / 2
+    np.testing.assert_allclose(book.complete(pred, vis, k=1)[1, LEGS, 1], 1.0)  # an explicit k wins
+
+
 def test_bad_dictionary_and_input_are_named():
     with pytest.raises(ValueError, match=r"poses must have shape \(N, 17, 3\)"):
         PoseDictionary(np.zeros((4, 16, 3)))
