@@ -117,6 +117,22 @@ def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True) -> dic
     return out
 
 
+def model_table(rows: dict, title: str) -> list[str]:
+    """Markdown lines: a heading line ``title`` and one table row per condition of ``model_rows``' dict."""
+    cols = list(next(iter(rows.values())))
+    return [title, "", "| hidden | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)] + \
+        [f"| {c} | " + " | ".join(f"{r[k]:.1f}" for k in cols) + " |" for c, r in rows.items()]
+
+
+def write(out: Path, stem: str, res: dict, text: str) -> None:
+    """OUT/STEM.json (``res``) and OUT/STEM.md (``text``), each written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out / f"{stem}.json", "w") as fh:
+        json.dump(res, fh, indent=1)
+    with atomic_write(out / f"{stem}.md", "w") as fh:
+        fh.write(text)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", action="append", default=[], help="shipped model(s) to compare (repeatable)")
@@ -127,50 +143,29 @@ def main(argv=None) -> None:
     ap.add_argument("--k", nargs="+", type=int, default=[1, 8], help="neighbour counts compared (default 1 8)")
     args = ap.parse_args(argv)
     t0 = time.time()
-    if args.models_only:
-        return models_only(args, t0)
+    if args.models_only:  # the models' rows for --part and --k only: OUT/k_probe.{json,md}
+        res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False) for m in args.model}}
+        res["seconds"] = round(time.time() - t0, 1)
+        table = "\n".join(line for m, rows in res["models"].items() for line in model_table(rows, f"`{m}`:") + [""])
+        print(table)
+        write(Path(args.out), "k_probe", res, "Hidden-joint error (mm) on the synthetic validation subject, inference "
+              f"defaults otherwise; {res['seconds']} s.\n\n" + table)
+        return
     x_tr, y_tr = frames("train", args.frames)
     x_va, y_va = frames("val", None)
     res = {"train_frames": len(x_tr), "val_frames": len(x_va), "floors": floors(x_tr, y_tr, x_va, y_va),
-           "models": {m: model_rows(m) for m in args.model}}
+           "models": {m: model_rows(m, ks=args.k) for m in args.model}}
     res["seconds"] = round(time.time() - t0, 1)
     cols = list(next(iter(res["floors"].values())))
     lines = ["| hidden part | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     lines += [f"| {p} | " + " | ".join(f"{res['floors'][p][c]:.1f}" for c in cols) + " |" for p in PARTS]
     for m, rows in res["models"].items():
-        mcols = list(next(iter(rows.values())))
-        lines += ["", f"`{m}` (inference defaults otherwise: flip test, overlapping windows):", "",
-                  "| hidden | " + " | ".join(mcols) + " |", "|---|" + "---|" * len(mcols)]
-        lines += [f"| {c} | " + " | ".join(f"{r[k]:.1f}" for k in mcols) + " |" for c, r in rows.items()]
+        lines += [""] + model_table(rows, f"`{m}` (inference defaults otherwise: flip test, overlapping windows):")
     table = "\n".join(lines) + "\n"
     print(table)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "floors.json", "w") as fh:
-        json.dump(res, fh, indent=1)
-    with atomic_write(out / "floors.md", "w") as fh:
-        fh.write(f"Hidden-joint error (mm) on the synthetic validation subject, {res['val_frames']} frames x views; "
-                 f"floors fitted on {res['train_frames']} training frames; {res['seconds']} s.\n\n" + table)
-
-
-def models_only(args, t0) -> None:
-    """The models' hidden-joint errors on validation for ``args.part`` and ``args.k``: OUT/k_probe.{json,md}."""
-    res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False) for m in args.model}}
-    res["seconds"] = round(time.time() - t0, 1)
-    lines = []
-    for m, rows in res["models"].items():
-        cols = list(next(iter(rows.values())))
-        lines += [f"`{m}`:", "", "| hidden | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-        lines += [f"| {c} | " + " | ".join(f"{r[k]:.1f}" for k in cols) + " |" for c, r in rows.items()] + [""]
-    table = "\n".join(lines)
-    print(table)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out / "k_probe.json", "w") as fh:
-        json.dump(res, fh, indent=1)
-    with atomic_write(out / "k_probe.md", "w") as fh:
-        fh.write(f"Hidden-joint error (mm) on the synthetic validation subject, inference defaults otherwise; "
-                 f"{res['seconds']} s.\n\n" + table)
+    write(Path(args.out), "floors", res, f"Hidden-joint error (mm) on the synthetic validation subject, "
+          f"{res['val_frames']} frames x views; floors fitted on {res['train_frames']} training frames; "
+          f"{res['seconds']} s.\n\n" + table)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import math
 import time
 
-import numpy as np
 import torch
 
 from langpose import zoo

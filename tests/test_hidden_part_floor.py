@@ -1,5 +1,6 @@
 """bench/hidden_part_floor.py: the error helper, checked by hand, and the floors on tiny data."""
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -33,3 +34,15 @@ def test_floors_beat_the_mean_when_the_part_follows_the_body():
     for row in res.values():
         assert row["linear 2D"] < 1.0 < row["mean"]        # a line recovers the scale from the visible joints
         assert row["knn 3D oracle k=1"] < 0.2 * row["mean"]
+
+
+def test_model_table_and_write(tmp_path):
+    model_table, write = hp.model_table, hp.write
+    rows = {"lower_body": {"as lifted": 86.64, "completed k=8": 67.26}, "left_arm": {"as lifted": 166.7,
+                                                                                  "completed k=8": 96.6}}
+    assert model_table(rows, "`small`:") == [
+        "`small`:", "", "| hidden | as lifted | completed k=8 |", "|---|---|---|",
+        "| lower_body | 86.6 | 67.3 |", "| left_arm | 166.7 | 96.6 |"]
+    write(tmp_path / "out", "k_probe", {"models": {"small": rows}}, "text\n")
+    assert (tmp_path / "out" / "k_probe.md").read_text() == "text\n"
+    assert json.loads((tmp_path / "out" / "k_probe.json").read_text())["models"]["small"] == rows
