@@ -28,6 +28,13 @@ With ``--models-only`` the floors are skipped and only the models' rows are meas
 ``langpose.completion.K_SEVERAL``)::
 
     python bench/hidden_part_floor.py --models-only --part lower_body --k 8 16 24 --model small ...
+
+``--blend`` compares weights of the learned limb regressor (``langpose.completion.REGRESSOR_WEIGHT``) at the
+default neighbour counts (``--k 0``), into ``OUT/STEM.{json,md}``; ``--regression-oracle`` measures that
+regressor given the true visible 3D joints (``OUT/regression_oracle.{json,md}``)::
+
+    python bench/hidden_part_floor.py --models-only --k 0 --blend 0 0.3 0.5 0.7 --stem blend_probe --model small
+    python bench/hidden_part_floor.py --regression-oracle
 """
 from __future__ import annotations
 
@@ -87,10 +94,33 @@ def floors(x_tr, y_tr, x_va, y_va) -> dict:
     return out
 
 
-def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True) -> dict:
+def regression_oracle(y_tr, y_va, noise: float = 0.0) -> dict:
+    """Hidden-part error (mm) of a ``LimbRegressor`` fitted on the training poses ``y_tr`` (all limb patterns,
+    visible joints jittered by ``noise`` m) and given the validation subject's TRUE visible 3D joints: what a
+    learned estimator, rather than the nearest neighbours, can read from the rest of the body."""
+    from langpose.completion import fit_limb_regressor
+
+    reg = fit_limb_regressor(y_tr, noise=noise)
+    out = {}
+    for part in PARTS:
+        hid = list(H36M.part(part))
+        out[part] = hidden_error_mm(_place(reg.guess(y_va, hid), y_va, hid), y_va, hid)
+        print(part, f"regression oracle (noise {noise} m): {out[part]:.1f} mm", flush=True)
+    return out
+
+
+def _place(part_pred: np.ndarray, y: np.ndarray, hid) -> np.ndarray:
+    """``y`` (N, 17, 3) with joints ``hid`` replaced by ``part_pred`` (N, len(hid), 3)."""
+    full = y.copy()
+    full[:, list(hid)] = part_pred
+    return full
+
+
+def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True, weights=(None,)) -> dict:
     """Hidden-joint error (mm) of shipped model ``name`` on the validation subject, per condition: as lifted
     (``complete=False``) and with its hidden limbs completed from ``training_dictionary`` by ``k`` neighbours."""
     import langpose
+    from langpose import completion
     from langpose.data.pose_dictionary import training_dictionary
     from langpose.evaluate import corrupt_inputs, make_condition
     from langpose.inference import predict_views
@@ -100,6 +130,7 @@ def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True) -> dic
     clean = [view_to_input(v) for v in views]
     target = np.concatenate([view_target(v) for v in views])  # (N, 17, 3)
     book = training_dictionary()
+    default_weight = completion.REGRESSOR_WEIGHT
     out = {}
     conds = [make_condition("part", p) for p in (PARTS if parts is None else parts)]
     for cond in conds + ([make_condition("joint_mask", 0.3)] if joint_mask else []):
@@ -109,9 +140,14 @@ def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True) -> dic
         err = lambda p: float(1000 * np.linalg.norm(p - target, axis=-1)[hidden].mean())  # noqa: E731
         row = {"as lifted": err(np.concatenate(preds))}
         for k in ks:
-            w = model.cfg.max_frames
-            row[f"completed k={k}"] = err(np.concatenate([book.complete(p, v, k=k, context=w // 2)
-                                                          for p, v in zip(preds, visible)]))
+            for blend in weights:  # None: the default REGRESSOR_WEIGHT
+                if blend is not None:
+                    completion.REGRESSOR_WEIGHT = blend
+                w = model.cfg.max_frames
+                col = f"completed k={k or 'default'}" + ("" if blend is None else f" w={blend:g}")
+                row[col] = err(np.concatenate([book.complete(p, v, k=k or None, context=w // 2)
+                                               for p, v in zip(preds, visible)]))
+                completion.REGRESSOR_WEIGHT = default_weight
         out[cond.name.removeprefix("part_")] = row
         print(name, cond.name, {c: round(v, 1) for c, v in row.items()}, flush=True)
     return out
@@ -140,15 +176,34 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="results/hidden_parts")
     ap.add_argument("--models-only", action="store_true", help="skip the floors: the models' rows only")
     ap.add_argument("--part", nargs="+", choices=PARTS, help="with --models-only: these hidden parts (default all)")
-    ap.add_argument("--k", nargs="+", type=int, default=[1, 8], help="neighbour counts compared (default 1 8)")
+    ap.add_argument("--k", nargs="+", type=int, default=[1, 8],
+                    help="neighbour counts compared (default 1 8; 0: the defaults K and K_SEVERAL)")
+    ap.add_argument("--blend", nargs="+", type=float, default=None,
+                    help="with --models-only: regressor weights compared (langpose.completion.REGRESSOR_WEIGHT)")
+    ap.add_argument("--stem", default="k_probe", help="with --models-only: OUT/STEM.{json,md}")
+    ap.add_argument("--regression-oracle", action="store_true",
+                    help="only the learned floor: a LimbRegressor given the true visible 3D (OUT/regression_oracle.*)")
     args = ap.parse_args(argv)
     t0 = time.time()
+    if args.regression_oracle:
+        y_tr, y_va = frames("train", None)[1], frames("val", None)[1]
+        res = {"train_frames": len(y_tr), "val_frames": len(y_va),
+               "noise 0 m": regression_oracle(y_tr, y_va, 0.0), "noise 0.03 m": regression_oracle(y_tr, y_va, 0.03)}
+        res["seconds"] = round(time.time() - t0, 1)
+        table = "| hidden part | regression oracle, fitted on exact poses | fitted with 0.03 m jitter |\n|---|---|---|\n" + \
+            "".join(f"| {p} | {res['noise 0 m'][p]:.1f} | {res['noise 0.03 m'][p]:.1f} |\n" for p in PARTS)
+        print(table)
+        write(Path(args.out), "regression_oracle", res, "Hidden-joint error (mm) on the synthetic validation "
+              f"subject given its true visible 3D joints, {res['val_frames']} frames x views; LimbRegressor fitted "
+              f"on all {res['train_frames']} training frames; {res['seconds']} s.\n\n" + table)
+        return
     if args.models_only:  # the models' rows for --part and --k only: OUT/k_probe.{json,md}
-        res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False) for m in args.model}}
+        res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False,
+                                        weights=tuple(args.blend) if args.blend else (None,)) for m in args.model}}
         res["seconds"] = round(time.time() - t0, 1)
         table = "\n".join(line for m, rows in res["models"].items() for line in model_table(rows, f"`{m}`:") + [""])
         print(table)
-        write(Path(args.out), "k_probe", res, "Hidden-joint error (mm) on the synthetic validation subject, inference "
+        write(Path(args.out), args.stem, res, "Hidden-joint error (mm) on the synthetic validation subject, inference "
               f"defaults otherwise; {res['seconds']} s.\n\n" + table)
         return
     x_tr, y_tr = frames("train", args.frames)

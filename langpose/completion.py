@@ -29,12 +29,16 @@ This module imports only the skeleton, so the prediction engine can use it.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
+from torch import nn
 
 from langpose.skeleton import H36M, Skeleton
 
-__all__ = ["LIMBS", "K", "K_SEVERAL", "COMPLETE_LIMBS", "PoseDictionary", "hidden_limbs"]
+__all__ = ["LIMBS", "K", "K_SEVERAL", "COMPLETE_LIMBS", "REGRESSOR_WEIGHT", "REGRESSOR_NOISE", "PoseDictionary",
+           "LimbRegressor", "fit_limb_regressor", "hidden_limbs"]
 
 LIMBS = ("left_arm", "right_arm", "left_leg", "right_leg")
 """The parts completed when every one of their joints is hidden in a frame."""
@@ -44,6 +48,10 @@ K_SEVERAL = 24
 """Neighbours averaged by default where two or more limbs are hidden in the same frame (validation subject)."""
 COMPLETE_LIMBS = True
 """Evaluation (``langpose.evaluate``), ``langpose lift`` and the notebooks complete hidden limbs by default."""
+REGRESSOR_WEIGHT = 0.5
+"""With a ``LimbRegressor`` attached, a hidden limb is this blend of its guess and the neighbours' mean (validation)."""
+REGRESSOR_NOISE = 0.03
+"""Metres: std of the Gaussian jitter on the visible joints while fitting the regressor (a lifter's error; validation)."""
 
 
 def hidden_limbs(visible: np.ndarray, skeleton: Skeleton = H36M, limbs=LIMBS, context: int = 0) -> np.ndarray:
@@ -64,7 +72,7 @@ def hidden_limbs(visible: np.ndarray, skeleton: Skeleton = H36M, limbs=LIMBS, co
 class PoseDictionary:
     """Root-relative 3D poses (N, J, 3) metres, camera frame, to fill in hidden limbs by nearest neighbours."""
 
-    def __init__(self, poses, skeleton: Skeleton = H36M, chunk: int = 1024):
+    def __init__(self, poses, skeleton: Skeleton = H36M, chunk: int = 1024, regressor: "LimbRegressor | None" = None):
         poses = np.asarray(poses, dtype=np.float32)
         if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3) or len(poses) == 0:
             raise ValueError(f"PoseDictionary: poses must have shape (N, {skeleton.num_joints}, 3) with N >= 1, "
@@ -73,6 +81,10 @@ class PoseDictionary:
             raise ValueError("PoseDictionary: poses contain NaN or inf")
         self.poses = torch.from_numpy(poses - poses[:, :1])  # (N, J, 3) root-relative
         self.skeleton, self.chunk = skeleton, int(chunk)
+        if regressor is not None and regressor.num_joints != skeleton.num_joints:
+            raise ValueError(f"PoseDictionary: regressor is for {regressor.num_joints} joints, the skeleton has "
+                             f"{skeleton.num_joints}")
+        self.regressor = regressor
 
     def __len__(self) -> int:
         return len(self.poses)
@@ -121,5 +133,88 @@ class PoseDictionary:
             root = pred[rows, :1]                                     # (R, 1, 3)
             rel = pred[rows] - root                                   # (R, J, 3) root-relative
             kk = (K if pattern.sum() == 1 else K_SEVERAL) if k is None else k
-            out[rows[:, None], wanted] = self.nearest_mean(rel[:, known], known, wanted, kk) + root
+            guess = self.nearest_mean(rel[:, known], known, wanted, kk)            # (R, W, 3)
+            if self.regressor is not None:
+                w = REGRESSOR_WEIGHT
+                guess = (1 - w) * guess + w * self.regressor.guess(rel, wanted)    # (R, W, 3)
+            out[rows[:, None], wanted] = guess + root
         return out
+
+
+class LimbRegressor(nn.Module):
+    """An MLP that guesses hidden joints from the visible ones, for any set of hidden joints.
+
+    Input: the J-1 non-root joints of a root-relative pose (B, J-1, 3) metres, hidden ones zeroed, and
+    the hidden mask (B, J-1) (1 = hidden); output: every non-root joint (B, J-1, 3), of which the
+    caller keeps the hidden ones. ``fit_limb_regressor`` trains it on training poses with the
+    visible joints jittered, because at inference they are a lifter's predictions, not the truth.
+    Blended with the neighbours' mean in ``PoseDictionary.complete`` (``REGRESSOR_WEIGHT``).
+    """
+
+    def __init__(self, num_joints: int = 17, width: int = 512):
+        super().__init__()
+        self.num_joints, self.width = int(num_joints), int(width)
+        n = self.num_joints - 1
+        self.net = nn.Sequential(nn.Linear(4 * n, width), nn.GELU(), nn.Linear(width, width), nn.GELU(),
+                                 nn.Linear(width, 3 * n))
+
+    def forward(self, rel: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        """rel (B, J-1, 3), hidden (B, J-1) -> (B, J-1, 3)."""
+        x = rel * (1 - hidden)[..., None]                                 # (B, J-1, 3) hidden zeroed
+        return self.net(torch.cat([x.flatten(1), hidden], 1)).view_as(rel)
+
+    @torch.no_grad()
+    def guess(self, rel: np.ndarray, wanted: list[int]) -> np.ndarray:
+        """rel (M, J, 3) root-relative poses, ``wanted`` joint indices (not the root: it stays 0) ->
+        their guess (M, len(wanted), 3) from the other non-root joints."""
+        rel = torch.as_tensor(np.asarray(rel, np.float32))                # (M, J, 3)
+        hidden = torch.zeros(self.num_joints - 1)
+        cols = [j - 1 for j in wanted if j > 0]
+        hidden[cols] = 1.0
+        was = self.training
+        self.eval()
+        try:
+            out = self(rel[:, 1:], hidden.expand(len(rel), -1))           # (M, J-1, 3)
+        finally:
+            self.train(was)
+        full = torch.cat([torch.zeros_like(out[:, :1]), out], 1)          # (M, J, 3), root 0
+        return full[:, wanted].numpy()
+
+
+def fit_limb_regressor(poses, skeleton: Skeleton = H36M, limbs=LIMBS, noise: float = REGRESSOR_NOISE,
+                       steps: int = 6000, batch: int = 512, lr: float = 2e-3, seed: int = 0,
+                       width: int = 512) -> LimbRegressor:
+    """Fit a ``LimbRegressor`` on root-relative poses (N, J, 3) metres: for each batch, a set of hidden limbs
+    per pose (half of them one limb or both legs, the others any non-empty subset of ``limbs``), the visible
+    joints jittered by ``noise`` metres; loss = mean Euclidean error over the hidden joints; AdamW with a
+    one-cycle schedule peaking at ``lr``. Deterministic for a seed on the CPU."""
+    poses = np.asarray(poses, np.float32)
+    if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3) or len(poses) == 0:
+        raise ValueError(f"fit_limb_regressor: poses must have shape (N, {skeleton.num_joints}, 3), got {poses.shape}")
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    y_all = torch.from_numpy(poses[:, 1:] - poses[:, :1])                 # (N, J-1, 3)
+    n = skeleton.num_joints - 1
+    subsets = [c for r in range(1, len(limbs) + 1) for c in itertools.combinations(limbs, r)]
+    common = [(p,) for p in limbs] + [tuple(p for p in limbs if "leg" in p)]
+    masks = torch.zeros(len(subsets) + len(common), n)                    # (S, J-1) 1 = hidden
+    for i, subset in enumerate(subsets + common):
+        masks[i, [j - 1 for p in subset for j in skeleton.part(p) if j > 0]] = 1.0
+    model = LimbRegressor(skeleton.num_joints, width)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr / 2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
+    half = batch // 2
+    for _ in range(steps):
+        idx = torch.randint(0, len(y_all), (batch,), generator=gen)
+        pick = torch.cat([torch.randint(len(subsets), len(masks), (half,), generator=gen),
+                          torch.randint(0, len(subsets), (batch - half,), generator=gen)])
+        hidden = masks[pick]                                              # (B, J-1)
+        y = y_all[idx]                                                    # (B, J-1, 3)
+        x = y + noise * torch.randn(y.shape, generator=gen)               # (B, J-1, 3) jittered
+        err = (model(x, hidden) - y).norm(dim=-1)                         # (B, J-1)
+        loss = (err * hidden).sum() / hidden.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    return model.eval()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from langpose.completion import PoseDictionary, hidden_limbs
+from langpose.completion import LimbRegressor, PoseDictionary, fit_limb_regressor, hidden_limbs
 from langpose.inference import predict_arrays
 from langpose.skeleton import H36M
 
@@ -169,3 +169,93 @@ def test_nearest_mean_by_hand_in_chunks():
     np.testing.assert_allclose(book.nearest_mean(query, [1], [11], k=2)[:, 0, 0], [1.5, 5.5])
     with pytest.raises(ValueError, match="k must be >= 1"):
         book.nearest_mean(query, [1], [11], k=0)
+
+
+# ----------------------------------------------------------------------------- the learned limb regressor
+class _ConstantRegressor(LimbRegressor):
+    """Guesses every wanted joint at (0, 7, 0)."""
+
+    def guess(self, rel, wanted):
+        out = np.zeros((len(rel), len(wanted), 3), np.float32)
+        out[..., 1] = 7.0
+        return out
+
+
+def test_regressor_guess_is_blended_with_the_neighbours(monkeypatch):
+    import langpose.completion as completion
+    poses = np.zeros((2, 17, 3), np.float32)
+    poses[:, 1:11, 0] = [[0.0], [5.0]]
+    poses[:, LEFT_ARM, 1] = [[1.0], [100.0]]
+    book = PoseDictionary(poses, regressor=_ConstantRegressor())
+    pred = np.zeros((1, 17, 3), np.float32)
+    vis = np.ones((1, 17), bool)
+    vis[0, LEFT_ARM] = False
+    assert completion.REGRESSOR_WEIGHT == 0.5
+    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 4.0)   # (1 + 7) / 2
+    monkeypatch.setattr(completion, "REGRESSOR_WEIGHT", 0.25)
+    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 2.5)   # 0.75 * 1 + 0.25 * 7
+    with pytest.raises(ValueError, match="regressor is for 16 joints, the skeleton has 17"):
+        PoseDictionary(poses, regressor=LimbRegressor(num_joints=16))
+
+
+def test_regressor_sees_only_the_visible_joints_and_keeps_the_root():
+    reg = LimbRegressor(width=16)
+    rel = np.random.default_rng(0).normal(size=(4, 17, 3)).astype(np.float32)
+    rel[:, 0] = 0.0
+    other = rel.copy()
+    other[:, LEFT_ARM] = 50.0                              # the hidden joints' input must not matter
+    a, b = reg.guess(rel, LEFT_ARM), reg.guess(other, LEFT_ARM)
+    assert a.shape == (4, 3, 3)
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_array_equal(reg.guess(rel, [0] + LEGS)[:, 0], 0.0)   # the root is 0 by definition
+
+
+def test_fit_limb_regressor_learns_a_limb_the_body_determines():
+    # a toy body in which the left arm mirrors the right one: the regressor must learn to copy it
+    rng = np.random.default_rng(0)
+    poses = rng.normal(scale=0.2, size=(512, 17, 3)).astype(np.float32)
+    poses[:, 0] = 0.0
+    right = list(H36M.part("right_arm"))
+    poses[:, LEFT_ARM] = poses[:, right] * [-1.0, 1.0, 1.0]
+    reg = fit_limb_regressor(poses, noise=0.0, steps=400, batch=64, lr=3e-3, width=64)
+    err = np.linalg.norm(reg.guess(poses, LEFT_ARM) - poses[:, LEFT_ARM], axis=-1).mean()
+    baseline = np.linalg.norm(poses[:, LEFT_ARM] - poses[:, LEFT_ARM].mean(0), axis=-1).mean()
+    assert err < 0.35 * baseline, (err, baseline)
+    with pytest.raises(ValueError, match=r"poses must have shape \(N, 17, 3\)"):
+        fit_limb_regressor(np.zeros((5, 16, 3)))
+
+
+def test_regressor_file_round_trip_and_bad_files(tmp_path):
+    from langpose.data.pose_dictionary import load_regressor, save_regressor
+    reg = LimbRegressor(width=8)
+    save_regressor(reg, tmp_path / "r.pt", {"seed": 3})
+    back = load_regressor(tmp_path / "r.pt")
+    rel = np.ones((2, 17, 3), np.float32)
+    np.testing.assert_allclose(back.guess(rel, LEFT_ARM), reg.guess(rel, LEFT_ARM))
+    with pytest.raises(FileNotFoundError, match="nowhere.pt: no such file"):
+        load_regressor(tmp_path / "nowhere.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="garbage.pt: corrupt"):
+        load_regressor(tmp_path / "garbage.pt")
+    torch.save({"format": "something else"}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="other.pt: not a limb regressor"):
+        load_regressor(tmp_path / "other.pt")
+    torch.save(_Evil(), tmp_path / "code.pt")              # a file that carries code is refused, not run
+    with pytest.raises(ValueError, match="code.pt: corrupt, or holds more than tensors"):
+        load_regressor(tmp_path / "code.pt")
+    assert not (tmp_path / "ran").exists()
+
+
+class _Evil:
+    def __reduce__(self):
+        return (open, ("ran", "w"))
+
+
+def test_shipped_regressor_is_attached_to_the_default_dictionary():
+    from langpose.data.pose_dictionary import REGRESSOR_PATH, load_regressor, training_dictionary
+    assert REGRESSOR_PATH.is_file()
+    torch.load(REGRESSOR_PATH, weights_only=True)           # tensors and plain data only
+    assert isinstance(training_dictionary(frames=500).regressor, LimbRegressor)
+    assert training_dictionary(frames=500, regressor=False).regressor is None
+    reg = load_regressor()
+    assert reg.num_joints == 17 and not reg.training
