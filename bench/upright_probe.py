@@ -7,7 +7,9 @@ variant of ``langpose.upright`` in place of the default one:
 - ``off``: no upright test;
 - ``avg@D``: frames leaning more than D degrees get the average of ``lift(x)`` and ``R(a) lift(R(-a) x)``
   (the default is ``avg@MIN_LEAN``);
-- ``roll@D``: those frames get ``R(a) lift(R(-a) x)`` alone.
+- ``roll@D``: those frames get ``R(a) lift(R(-a) x)`` alone;
+- ``ens@D``: every frame gets the mean of ``R(b) lift(R(-b) x)`` over the fixed rolls b = -D, 0, +D degrees
+  (a test-time ensemble over camera roll, whatever the lean).
 
 A variant whose threshold is above every lean in the validation subject cannot change its numbers;
 the probe counts those frames and scores the subject only for variants that touch it. It chose
@@ -33,7 +35,7 @@ VARIANTS = ("off", "avg@0", "avg@30", "avg@45", "avg@60", "roll@45")
 
 
 class Upright(torch.nn.Module):
-    """``model`` whose ``lift`` applies one upright-test variant ("avg@D" or "roll@D")."""
+    """``model`` whose ``lift`` applies one upright-test variant ("avg@D", "roll@D" or "ens@D")."""
 
     def __init__(self, model, variant: str):
         super().__init__()
@@ -44,6 +46,9 @@ class Upright(torch.nn.Module):
     def lift(self, x):  # (B, T, 17, 3) -> (B, T, 17, 3)
         if self.kind == "avg":
             return upright_average(self.model.lift, x, self.model.lift(x), min_lean=self.min_lean)
+        if self.kind == "ens":
+            b = torch.full(x.shape[:2], math.radians(self.min_lean))  # (B, T) the fixed roll
+            return (self.model.lift(x) + roll(self.model.lift(roll(x, -b)), b) + roll(self.model.lift(roll(x, b)), -b)) / 3
         a = lean_angles(x, min_lean=self.min_lean)  # (B, T)
         return roll(self.model.lift(roll(x, -a)), a)
 
@@ -80,7 +85,7 @@ def main(argv=None) -> None:
         base = None
         for variant in args.variants:
             t = time.time()
-            touches = variant != "off" and float(variant.split("@")[1]) < lean
+            touches = variant != "off" and (variant.startswith("ens") or float(variant.split("@")[1]) < lean)
             r = probe(model, variant, val, touches_val=touches or base is None)
             if base is None:
                 base = r
