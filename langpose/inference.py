@@ -312,8 +312,8 @@ def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | 
     half the window), batched across sequences, in eval mode; overlapping predictions of a frame are blended
     (``blend_weights``). With a ``completion`` dictionary (or a function returning one, called only when
     needed), a limb hidden (confidence 0 at all its joints) in a frame and within half a window of it is
-    filled in from the nearest poses (``langpose.completion``; evaluation and ``langpose lift`` pass
-    ``langpose.data.pose_dictionary.training_dictionary``). With ``upright_test`` (default on), frames leaning
+    filled in from the nearest training poses and a learned regressor (``langpose.completion``; evaluation
+    and ``langpose lift`` pass ``langpose.data.pose_dictionary.training_dictionary``). With ``upright_test`` (default on), frames leaning
     more than ``langpose.upright.MIN_LEAN`` are also lifted in a camera rolled to stand the person up, and the
     two predictions averaged (``langpose.upright``).
     """

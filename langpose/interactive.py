@@ -91,7 +91,8 @@ def lift_clip(model, x2d, complete: bool = COMPLETE_LIMBS) -> np.ndarray:
     """Lift one (T, 17, 3) input as one window -> (T, 17, 3) float32 metres (camera frame, root-relative).
 
     With ``complete`` (default), a limb hidden for half the clip around a frame is filled in from the
-    nearest training poses (``langpose.completion``); ``complete=False`` shows the lifter's own guess."""
+    nearest training poses and a learned regressor (``langpose.completion``); ``complete=False`` shows the
+    lifter's own guess."""
     x = _to_np(x2d, "x2d")
     return predict_arrays(model, [x], window=len(x), completion=training_dictionary if complete else None)[0]
 
@@ -116,8 +117,8 @@ def occlude(model, x2d, parts: Seq[str] | str | None = None, joints: Seq[int | s
             with_actions: bool = True, complete: bool = COMPLETE_LIMBS) -> dict:
     """Occlude a body part and/or joints, re-run the lifter and the classifier.
 
-    A limb hidden for half the clip around a frame is filled in from the nearest training poses
-    unless ``complete=False`` (``lift_clip``; ``langpose.completion``).
+    A limb hidden for half the clip around a frame is filled in from the nearest training poses and a
+    learned regressor unless ``complete=False`` (``lift_clip``; ``langpose.completion``).
 
     Returns a dict:
         ``pose``: (T, J, 3) float32 prediction from the occluded input, metres;

@@ -488,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=FLIP_TEST,
                    help="flip test: average with the mirrored input's mirrored prediction (default on; --no-flip)")
     p.add_argument("--complete", action=argparse.BooleanOptionalAction, default=COMPLETE_LIMBS,
-                   help="fill in a limb hidden for half a window from the nearest training poses (default on)")
+                   help="fill in a limb hidden for half a window from the nearest training poses and a learned "
+                        "regressor (default on)")
     p.add_argument("--upright", action=argparse.BooleanOptionalAction, default=UPRIGHT_TEST,
                    help="upright test: also lift a far-leaning person in a camera rolled to stand them up, and "
                         "average (default on; --no-upright)")
