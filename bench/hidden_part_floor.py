@@ -94,22 +94,29 @@ def floors(x_tr, y_tr, x_va, y_va) -> dict:
     return out
 
 
-def regression_oracle(y_tr, y_va, noise: float = 0.0, dedicated: bool = False) -> dict:
-    """Hidden-part error (mm) of a ``LimbRegressor`` fitted on the training poses ``y_tr`` (visible joints
-    jittered by ``noise`` m) and given the validation subject's TRUE visible 3D joints: what a learned
-    estimator, rather than the nearest neighbours, can read from the rest of the body. One regressor for
-    every set of hidden limbs (as shipped), or with ``dedicated`` one fitted for each part alone."""
+def regression_oracle(x_tr, y_tr, x_va, y_va, dedicated: bool = False) -> dict:
+    """Hidden-part error (mm) of a ``LimbRegressor`` fitted on the training poses with each part hidden and
+    given the validation subject's TRUE visible 3D joints (and the visible 2D): what a learned estimator,
+    rather than the nearest neighbours, can read from the rest of the body when the lifter is perfect. One
+    regressor for the five parts (as shipped, which is fitted on a lifter's predictions instead), or with
+    ``dedicated`` one fitted for each part alone."""
     from langpose.completion import fit_limb_regressor
 
-    reg = None if dedicated else fit_limb_regressor(y_tr, noise=noise)
+    def hidden_2d(x, part):
+        x = x.copy()
+        x[:, list(H36M.part(part))] = 0.0                      # hidden: (0, 0, 0), as the corruption does
+        return x
+
+    reg = None if dedicated else fit_limb_regressor(np.concatenate([y_tr] * len(PARTS)),
+                                                    np.concatenate([y_tr] * len(PARTS)),
+                                                    np.concatenate([hidden_2d(x_tr, p) for p in PARTS]))
     out = {}
     for part in PARTS:
-        hid = list(H36M.part(part))
+        hid = [j for j in H36M.part(part) if j > 0]             # the pelvis is 0 in every target
         if dedicated:
-            limbs = ("left_leg", "right_leg") if part == "lower_body" else (part,)
-            reg = fit_limb_regressor(y_tr, limbs=limbs, noise=noise)
-        out[part] = hidden_error_mm(_place(reg.guess(y_va, hid), y_va, hid), y_va, hid)
-        print(part, f"regression oracle (noise {noise} m): {out[part]:.1f} mm", flush=True)
+            reg = fit_limb_regressor(y_tr, y_tr, hidden_2d(x_tr, part))
+        out[part] = hidden_error_mm(_place(reg.guess(y_va, hid, hidden_2d(x_va, part)), y_va, hid), y_va, hid)
+        print(part, f"regression oracle{' (dedicated)' if dedicated else ''}: {out[part]:.1f} mm", flush=True)
     return out
 
 
@@ -186,23 +193,22 @@ def main(argv=None) -> None:
                     help="with --models-only: regressor weights compared (langpose.completion.REGRESSOR_WEIGHT)")
     ap.add_argument("--stem", default="k_probe", help="with --models-only: OUT/STEM.{json,md}")
     ap.add_argument("--regression-oracle", action="store_true",
-                    help="only the learned floor: a LimbRegressor given the true visible 3D (OUT/regression_oracle.*)")
+                    help="only the learned floor: a LimbRegressor given the true visible 3D, fitted on --frames "
+                         "training frames (OUT/regression_oracle.*)")
     args = ap.parse_args(argv)
     t0 = time.time()
     if args.regression_oracle:
-        y_tr, y_va = frames("train", None)[1], frames("val", None)[1]
+        (x_tr, y_tr), (x_va, y_va) = frames("train", args.frames), frames("val", None)
         res = {"train_frames": len(y_tr), "val_frames": len(y_va),
-               "noise 0 m": regression_oracle(y_tr, y_va, 0.0), "noise 0.03 m": regression_oracle(y_tr, y_va, 0.03),
-               "dedicated, noise 0 m": regression_oracle(y_tr, y_va, 0.0, dedicated=True)}
+               "shared": regression_oracle(x_tr, y_tr, x_va, y_va),
+               "dedicated": regression_oracle(x_tr, y_tr, x_va, y_va, dedicated=True)}
         res["seconds"] = round(time.time() - t0, 1)
-        table = ("| hidden part | one regressor for every pattern, exact poses | the same, 0.03 m jitter (shipped) | "
-                 "one regressor per part, exact poses |\n|---|---|---|---|\n" +
-                 "".join(f"| {p} | {res['noise 0 m'][p]:.1f} | {res['noise 0.03 m'][p]:.1f} | "
-                         f"{res['dedicated, noise 0 m'][p]:.1f} |\n" for p in PARTS))
+        table = ("| hidden part | one regressor for the five parts | one regressor per part |\n|---|---|---|\n" +
+                 "".join(f"| {p} | {res['shared'][p]:.1f} | {res['dedicated'][p]:.1f} |\n" for p in PARTS))
         print(table)
         write(Path(args.out), "regression_oracle", res, "Hidden-joint error (mm) on the synthetic validation "
-              f"subject given its true visible 3D joints, {res['val_frames']} frames x views; LimbRegressor fitted "
-              f"on all {res['train_frames']} training frames; {res['seconds']} s.\n\n" + table)
+              f"subject given its true visible 3D joints and 2D, {res['val_frames']} frames x views; LimbRegressor "
+              f"(langpose.completion) fitted on {res['train_frames']} training frames; {res['seconds']} s.\n\n" + table)
         return
     if args.models_only:  # the models' rows for --part and --k only: OUT/k_probe.{json,md}
         res = {"models": {m: model_rows(m, ks=args.k, parts=args.part, joint_mask=False,

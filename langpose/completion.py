@@ -40,7 +40,6 @@ This module imports only the skeleton (and torch), so the prediction engine can 
 """
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 import torch
@@ -48,8 +47,9 @@ from torch import nn
 
 from langpose.skeleton import H36M, Skeleton
 
-__all__ = ["LIMBS", "K", "K_SEVERAL", "COMPLETE_LIMBS", "REGRESSOR_WEIGHT", "REGRESSOR_NOISE", "PoseDictionary",
-           "LimbRegressor", "fit_limb_regressor", "hidden_limbs"]
+__all__ = ["LIMBS", "K", "K_SEVERAL", "COMPLETE_LIMBS", "REGRESSOR_WEIGHT", "REGRESSOR_WIDTH", "PoseDictionary",
+           "LimbRegressor", "fit_limb_regressor", "hidden_limbs",
+           "normalise_2d"]
 
 LIMBS = ("left_arm", "right_arm", "left_leg", "right_leg")
 """The parts completed when every one of their joints is hidden in a frame."""
@@ -61,8 +61,8 @@ COMPLETE_LIMBS = True
 """Evaluation (``langpose.evaluate``), ``langpose lift`` and the notebooks complete hidden limbs by default."""
 REGRESSOR_WEIGHT = 0.5
 """With a ``LimbRegressor`` attached, a hidden limb is this blend of its guess and the neighbours' mean (validation)."""
-REGRESSOR_NOISE = 0.03
-"""Metres: std of the Gaussian jitter on the visible joints while fitting the regressor (a lifter's error; validation)."""
+REGRESSOR_WIDTH = 1024
+"""Hidden units of the ``LimbRegressor``'s two layers (validation subject; results/hidden_parts/lifter_aware.md)."""
 
 
 def hidden_limbs(visible: np.ndarray, skeleton: Skeleton = H36M, limbs=LIMBS, context: int = 0) -> np.ndarray:
@@ -117,14 +117,16 @@ class PoseDictionary:
             out.append(self.poses[idx][:, :, wanted].mean(1))         # (m, len(wanted), 3)
         return torch.cat(out).numpy() if out else np.zeros((0, len(wanted), 3), np.float32)
 
-    def complete(self, pred, visible, k: int | None = None, context: int = 0, limbs=LIMBS) -> np.ndarray:
+    def complete(self, pred, visible, k: int | None = None, context: int = 0, limbs=LIMBS,
+                 inputs=None) -> np.ndarray:
         """pred (T, J, 3) lifted poses and visible (T, J) bool -> (T, J, 3) with wholly hidden limbs filled in.
 
         A limb is filled in where it is hidden in the frame and within ``context`` frames of it
         (``hidden_limbs``: a limb the lifter saw nearby is left to its temporal context), in frames
         that show at least one other joint. Its joints come from the ``k`` (default ``K`` for one
         hidden limb, ``K_SEVERAL`` for two or more) dictionary poses nearest in the frame's remaining joints (the root excluded: it is 0 in
-        both); every other joint and frame is unchanged.
+        both); every other joint and frame is unchanged. With a regressor attached, the lifter's 2D ``inputs``
+        (T, J, 3) of the same frames are required: the regressor reads them, and its guess is blended in.
         """
         pred = np.asarray(pred, dtype=np.float32)
         J = self.skeleton.num_joints
@@ -133,6 +135,11 @@ class PoseDictionary:
         if np.shape(visible) != pred.shape[:2]:
             raise ValueError(f"complete: visible must have shape {pred.shape[:2]}, got {np.shape(visible)}")
         visible = np.asarray(visible, dtype=bool)
+        if self.regressor is not None:
+            if inputs is None:
+                raise ValueError("complete: this dictionary has a limb regressor, which needs the 2D inputs (inputs=)")
+            if np.shape(inputs) != pred.shape:
+                raise ValueError(f"complete: inputs must have shape {pred.shape}, got {np.shape(inputs)}")
         missing = hidden_limbs(visible, self.skeleton, limbs, context)  # (T, L)
         out = pred.copy()
         for pattern in np.unique(missing[missing.any(1)], axis=0):   # each set of hidden limbs seen
@@ -147,84 +154,97 @@ class PoseDictionary:
             guess = self.nearest_mean(rel[:, known], known, wanted, kk)            # (R, W, 3)
             if self.regressor is not None:
                 w = REGRESSOR_WEIGHT
-                guess = (1 - w) * guess + w * self.regressor.guess(rel, wanted)    # (R, W, 3)
+                guess = (1 - w) * guess + w * self.regressor.guess(rel, wanted, np.asarray(inputs)[rows])  # (R, W, 3)
             out[rows[:, None], wanted] = guess + root
         return out
 
 
-class LimbRegressor(nn.Module):
-    """An MLP that guesses hidden joints from the visible ones, for any set of hidden joints.
+def normalise_2d(inputs) -> torch.Tensor:
+    """Lifter input (M, J, 3) (x, y, confidence; 0 where hidden) -> (M, J, 2): the visible joints' x, y centred
+    on their mean and divided by their RMS distance from it, hidden joints 0 (a frame with none visible: all 0)."""
+    x = torch.as_tensor(np.asarray(inputs, np.float32))                     # (M, J, 3)
+    vis = (x[..., 2:] > 0).float()                                          # (M, J, 1)
+    count = vis.sum(1, keepdim=True).clamp(min=1)                           # (M, 1, 1)
+    centre = (x[..., :2] * vis).sum(1, keepdim=True) / count                # (M, 1, 2)
+    d = (x[..., :2] - centre) * vis                                         # (M, J, 2)
+    scale = ((d * d).sum((1, 2), keepdim=True) / count).sqrt() + 1e-6       # (M, 1, 1)
+    return d / scale
 
-    Input: the J-1 non-root joints of a root-relative pose (B, J-1, 3) metres, hidden ones zeroed, and
-    the hidden mask (B, J-1) (1 = hidden); output: every non-root joint (B, J-1, 3), of which the
-    caller keeps the hidden ones. ``fit_limb_regressor`` trains it on training poses with the
-    visible joints jittered, because at inference they are a lifter's predictions, not the truth.
-    Blended with the neighbours' mean in ``PoseDictionary.complete`` (``REGRESSOR_WEIGHT``).
+
+class LimbRegressor(nn.Module):
+    """An MLP that guesses hidden joints from what a lifter placed and what the 2D input shows.
+
+    Input: the J-1 non-root joints of a lifted root-relative pose (B, J-1, 3) metres, hidden ones zeroed;
+    the hidden mask (B, J-1) (1 = hidden); the 2D input normalised per frame (``normalise_2d``, (B, J, 2),
+    hidden joints 0). Output: every non-root joint (B, J-1, 3), of which the caller keeps the hidden ones.
+    ``fit_limb_regressor`` trains it on a lifter's own predictions with a part hidden, against the truth, so
+    it learns to read the lifter's placed joints, errors included (results/hidden_parts/lifter_aware.md).
     """
 
-    def __init__(self, num_joints: int = 17, width: int = 512):
+    def __init__(self, num_joints: int = 17, width: int = REGRESSOR_WIDTH):
         super().__init__()
         self.num_joints, self.width = int(num_joints), int(width)
         n = self.num_joints - 1
-        self.net = nn.Sequential(nn.Linear(4 * n, width), nn.GELU(), nn.Linear(width, width), nn.GELU(),
-                                 nn.Linear(width, 3 * n))
+        self.net = nn.Sequential(nn.Linear(4 * n + 2 * self.num_joints, width), nn.GELU(), nn.Linear(width, width),
+                                 nn.GELU(), nn.Linear(width, 3 * n))
 
-    def forward(self, rel: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-        """rel (B, J-1, 3), hidden (B, J-1) -> (B, J-1, 3)."""
+    def forward(self, rel: torch.Tensor, hidden: torch.Tensor, x2d: torch.Tensor) -> torch.Tensor:
+        """rel (B, J-1, 3), hidden (B, J-1), x2d (B, J, 2) -> (B, J-1, 3)."""
         x = rel * (1 - hidden)[..., None]                                 # (B, J-1, 3) hidden zeroed
-        return self.net(torch.cat([x.flatten(1), hidden], 1)).view_as(rel)
+        return self.net(torch.cat([x.flatten(1), hidden, x2d.flatten(1)], 1)).view_as(rel)
 
     @torch.no_grad()
-    def guess(self, rel: np.ndarray, wanted: list[int]) -> np.ndarray:
-        """rel (M, J, 3) root-relative poses, ``wanted`` joint indices (not the root: it stays 0) ->
-        their guess (M, len(wanted), 3) from the other non-root joints."""
+    def guess(self, rel: np.ndarray, wanted: list[int], inputs: np.ndarray) -> np.ndarray:
+        """rel (M, J, 3) root-relative lifted poses, ``wanted`` joint indices (not the root: it stays 0), the
+        lifter's 2D input of the same frames (M, J, 3) -> the guess of the wanted joints (M, len(wanted), 3)."""
         rel = torch.as_tensor(np.asarray(rel, np.float32))                # (M, J, 3)
+        if np.shape(inputs) != tuple(rel.shape):
+            raise ValueError(f"LimbRegressor.guess: inputs must have shape {tuple(rel.shape)}, got {np.shape(inputs)}")
         hidden = torch.zeros(self.num_joints - 1)
-        cols = [j - 1 for j in wanted if j > 0]
-        hidden[cols] = 1.0
+        hidden[[j - 1 for j in wanted if j > 0]] = 1.0
         was = self.training
         self.eval()
         try:
-            out = self(rel[:, 1:], hidden.expand(len(rel), -1))           # (M, J-1, 3)
+            out = self(rel[:, 1:], hidden.expand(len(rel), -1), normalise_2d(inputs))  # (M, J-1, 3)
         finally:
             self.train(was)
         full = torch.cat([torch.zeros_like(out[:, :1]), out], 1)          # (M, J, 3), root 0
         return full[:, wanted].numpy()
 
 
-def fit_limb_regressor(poses, skeleton: Skeleton = H36M, limbs=LIMBS, noise: float = REGRESSOR_NOISE,
-                       steps: int = 6000, batch: int = 512, lr: float = 2e-3, seed: int = 0,
-                       width: int = 512) -> LimbRegressor:
-    """Fit a ``LimbRegressor`` on root-relative poses (N, J, 3) metres: for each batch, a set of hidden limbs
-    per pose (half of them one limb or both legs, the others any non-empty subset of ``limbs``), the visible
-    joints jittered by ``noise`` metres; loss = mean Euclidean error over the hidden joints; AdamW with a
-    one-cycle schedule peaking at ``lr``. Deterministic for a seed on the CPU."""
-    poses = np.asarray(poses, np.float32)
-    if poses.ndim != 3 or poses.shape[1:] != (skeleton.num_joints, 3) or len(poses) == 0:
-        raise ValueError(f"fit_limb_regressor: poses must have shape (N, {skeleton.num_joints}, 3), got {poses.shape}")
+def fit_limb_regressor(pred, target, inputs, skeleton: Skeleton = H36M, steps: int = 8000, batch: int = 512,
+                       lr: float = 2e-3, seed: int = 0, width: int = REGRESSOR_WIDTH) -> LimbRegressor:
+    """Fit a ``LimbRegressor`` on a lifter's predictions ``pred`` (N, J, 3) of frames whose 2D ``inputs``
+    (N, J, 3) hide some joints (confidence 0), against the true poses ``target`` (N, J, 3), metres (any root:
+    both are made root-relative). Frames that hide no non-root joint are dropped. Loss = mean Euclidean error
+    over the hidden joints; AdamW with a one-cycle schedule peaking at ``lr``. Deterministic for a seed on the CPU."""
+    J = skeleton.num_joints
+    arrays = [np.asarray(a, np.float32) for a in (pred, target, inputs)]
+    for name, a in zip(("pred", "target", "inputs"), arrays):
+        if a.ndim != 3 or a.shape[1:] != (J, 3) or len(a) != len(arrays[0]):
+            raise ValueError(f"fit_limb_regressor: {name} must have shape (N, {J}, 3) like pred "
+                             f"{arrays[0].shape}, got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"fit_limb_regressor: {name} contains NaN or inf")
+    pred, target, inputs = arrays
+    hidden = inputs[:, 1:, 2] <= 0                                         # (N, J-1)
+    keep = hidden.any(1)
+    if not keep.any():
+        raise ValueError("fit_limb_regressor: no frame hides a non-root joint; nothing to learn")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    y_all = torch.from_numpy(poses[:, 1:] - poses[:, :1])                 # (N, J-1, 3)
-    n = skeleton.num_joints - 1
-    subsets = [c for r in range(1, len(limbs) + 1) for c in itertools.combinations(limbs, r)]
-    legs = tuple(p for p in limbs if "leg" in p)
-    common = [(p,) for p in limbs] + ([legs] if len(legs) > 1 else [])
-    masks = torch.zeros(len(subsets) + len(common), n)                    # (S, J-1) 1 = hidden
-    for i, subset in enumerate(subsets + common):
-        masks[i, [j - 1 for p in subset for j in skeleton.part(p) if j > 0]] = 1.0
-    model = LimbRegressor(skeleton.num_joints, width)
+    x_all = torch.from_numpy((pred - pred[:, :1])[keep, 1:])               # (N', J-1, 3)
+    y_all = torch.from_numpy((target - target[:, :1])[keep, 1:])           # (N', J-1, 3)
+    h_all = torch.from_numpy(hidden[keep].astype(np.float32))             # (N', J-1)
+    z_all = normalise_2d(inputs[keep])                                     # (N', J, 2)
+    model = LimbRegressor(J, width)
     opt = torch.optim.AdamW(model.parameters(), lr=lr / 2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
-    half = batch // 2
     for _ in range(steps):
-        idx = torch.randint(0, len(y_all), (batch,), generator=gen)
-        pick = torch.cat([torch.randint(len(subsets), len(masks), (half,), generator=gen),
-                          torch.randint(0, len(subsets), (batch - half,), generator=gen)])
-        hidden = masks[pick]                                              # (B, J-1)
-        y = y_all[idx]                                                    # (B, J-1, 3)
-        x = y + noise * torch.randn(y.shape, generator=gen)               # (B, J-1, 3) jittered
-        err = (model(x, hidden) - y).norm(dim=-1)                         # (B, J-1)
-        loss = (err * hidden).sum() / hidden.sum()
+        idx = torch.randint(0, len(x_all), (batch,), generator=gen)
+        h = h_all[idx]                                                    # (B, J-1)
+        err = (model(x_all[idx], h, z_all[idx]) - y_all[idx]).norm(dim=-1)  # (B, J-1)
+        loss = (err * h).sum() / h.sum()
         opt.zero_grad()
         loss.backward()
         opt.step()

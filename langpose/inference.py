@@ -328,7 +328,7 @@ def predict_arrays(model, inputs: Iterable, window: int = WINDOW, stride: int | 
         visible = [np.asarray(x)[..., 2] > 0 for x in inputs]  # (T, 17) each
         if any(hidden_limbs(v, context=window // 2).any() for v in visible):
             book = completion if isinstance(completion, PoseDictionary) else completion()
-            out = [book.complete(p, v, context=window // 2) for p, v in zip(out, visible)]
+            out = [book.complete(p, v, context=window // 2, inputs=x) for p, v, x in zip(out, visible, inputs)]
     return out
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from langpose.completion import LimbRegressor, PoseDictionary, fit_limb_regressor, hidden_limbs
+from langpose.completion import LimbRegressor, PoseDictionary, fit_limb_regressor, hidden_limbs, normalise_2d
 from langpose.inference import predict_arrays
 from langpose.skeleton import H36M
 
@@ -175,7 +175,8 @@ def test_nearest_mean_by_hand_in_chunks():
 class _ConstantRegressor(LimbRegressor):
     """Guesses every wanted joint at (0, 7, 0)."""
 
-    def guess(self, rel, wanted):
+    def guess(self, rel, wanted, inputs):
+        assert inputs.shape == rel.shape
         out = np.zeros((len(rel), len(wanted), 3), np.float32)
         out[..., 1] = 7.0
         return out
@@ -190,39 +191,78 @@ def test_regressor_guess_is_blended_with_the_neighbours(monkeypatch):
     pred = np.zeros((1, 17, 3), np.float32)
     vis = np.ones((1, 17), bool)
     vis[0, LEFT_ARM] = False
+    x2d = np.ones((1, 17, 3), np.float32)
+    x2d[0, LEFT_ARM] = 0.0
     assert completion.REGRESSOR_WEIGHT == 0.5
-    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 4.0)   # (1 + 7) / 2
+    np.testing.assert_allclose(book.complete(pred, vis, k=1, inputs=x2d)[0, LEFT_ARM, 1], 4.0)   # (1 + 7) / 2
     monkeypatch.setattr(completion, "REGRESSOR_WEIGHT", 0.25)
-    np.testing.assert_allclose(book.complete(pred, vis, k=1)[0, LEFT_ARM, 1], 2.5)   # 0.75 * 1 + 0.25 * 7
+    np.testing.assert_allclose(book.complete(pred, vis, k=1, inputs=x2d)[0, LEFT_ARM, 1], 2.5)   # 0.75 * 1 + 0.25 * 7
+    with pytest.raises(ValueError, match="needs the 2D inputs"):
+        book.complete(pred, vis, k=1)
+    with pytest.raises(ValueError, match=r"inputs must have shape \(1, 17, 3\)"):
+        book.complete(pred, vis, k=1, inputs=x2d[:, :16])
     with pytest.raises(ValueError, match="regressor is for 16 joints, the skeleton has 17"):
         PoseDictionary(poses, regressor=LimbRegressor(num_joints=16))
 
 
+def test_normalise_2d_by_hand():
+    x = np.zeros((1, 17, 3), np.float32)
+    x[0, 1] = [0.0, 0.0, 1.0]
+    x[0, 2] = [2.0, 0.0, 0.5]
+    x[0, 3] = [9.0, 9.0, 0.0]                              # hidden: ignored and zeroed
+    z = normalise_2d(x).numpy()
+    # centre (1, 0); distances (-1, 0) and (1, 0); RMS over the two visible joints 1
+    np.testing.assert_allclose(z[0, 1], [-1.0, 0.0], atol=1e-5)
+    np.testing.assert_allclose(z[0, 2], [1.0, 0.0], atol=1e-5)
+    assert np.all(z[0, 3:] == 0) and np.all(z[0, 0] == 0)
+    moved = x.copy()
+    moved[0, 1:3, :2] = moved[0, 1:3, :2] * 3.0 + 5.0        # shifted and scaled: the same normalised 2D
+    np.testing.assert_allclose(normalise_2d(moved).numpy(), z, atol=1e-5)
+    assert np.all(normalise_2d(np.zeros((2, 17, 3))).numpy() == 0)   # nothing visible: all 0, no NaN
+
+
 def test_regressor_sees_only_the_visible_joints_and_keeps_the_root():
     reg = LimbRegressor(width=16)
-    rel = np.random.default_rng(0).normal(size=(4, 17, 3)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    rel = rng.normal(size=(4, 17, 3)).astype(np.float32)
     rel[:, 0] = 0.0
-    other = rel.copy()
+    x2d = rng.normal(size=(4, 17, 3)).astype(np.float32)
+    x2d[..., 2] = 1.0
+    x2d[:, LEFT_ARM] = 0.0
+    other, other2d = rel.copy(), x2d.copy()
     other[:, LEFT_ARM] = 50.0                              # the hidden joints' input must not matter
-    a, b = reg.guess(rel, LEFT_ARM), reg.guess(other, LEFT_ARM)
+    other2d[:, LEFT_ARM, :2] = 7.0                         # nor their 2D where the confidence is 0
+    a, b = reg.guess(rel, LEFT_ARM, x2d), reg.guess(other, LEFT_ARM, other2d)
     assert a.shape == (4, 3, 3)
     np.testing.assert_allclose(a, b)
-    np.testing.assert_array_equal(reg.guess(rel, [0] + LEGS)[:, 0], 0.0)   # the root is 0 by definition
+    assert not np.allclose(a, reg.guess(rel, LEFT_ARM, x2d * [2.0, 1.0, 1.0]))   # the visible 2D does matter
+    np.testing.assert_array_equal(reg.guess(rel, [0] + LEGS, x2d)[:, 0], 0.0)   # the root is 0 by definition
+    with pytest.raises(ValueError, match=r"inputs must have shape \(4, 17, 3\)"):
+        reg.guess(rel, LEFT_ARM, x2d[:2])
 
 
 def test_fit_limb_regressor_learns_a_limb_the_body_determines():
-    # a toy body in which the left arm mirrors the right one: the regressor must learn to copy it
+    # a toy body in which the left arm mirrors the right one, lifted perfectly but for the hidden arm, which the
+    # lifter puts at the root: the regressor must learn to copy the right arm
     rng = np.random.default_rng(0)
     poses = rng.normal(scale=0.2, size=(512, 17, 3)).astype(np.float32)
     poses[:, 0] = 0.0
     right = list(H36M.part("right_arm"))
     poses[:, LEFT_ARM] = poses[:, right] * [-1.0, 1.0, 1.0]
-    reg = fit_limb_regressor(poses, noise=0.0, steps=400, batch=64, lr=3e-3, width=64)
-    err = np.linalg.norm(reg.guess(poses, LEFT_ARM) - poses[:, LEFT_ARM], axis=-1).mean()
+    pred = poses.copy()
+    pred[:, LEFT_ARM] = 0.0
+    x2d = np.concatenate([poses[..., :2], np.ones((512, 17, 1), np.float32)], -1)
+    x2d[:, LEFT_ARM] = 0.0
+    reg = fit_limb_regressor(pred, poses, x2d, steps=400, batch=64, lr=3e-3, width=64)
+    err = np.linalg.norm(reg.guess(pred, LEFT_ARM, x2d) - poses[:, LEFT_ARM], axis=-1).mean()
     baseline = np.linalg.norm(poses[:, LEFT_ARM] - poses[:, LEFT_ARM].mean(0), axis=-1).mean()
     assert err < 0.35 * baseline, (err, baseline)
-    with pytest.raises(ValueError, match=r"poses must have shape \(N, 17, 3\)"):
-        fit_limb_regressor(np.zeros((5, 16, 3)))
+    with pytest.raises(ValueError, match=r"target must have shape \(N, 17, 3\)"):
+        fit_limb_regressor(pred, poses[:, :16], x2d)
+    with pytest.raises(ValueError, match="inputs contains NaN"):
+        fit_limb_regressor(pred, poses, np.full_like(x2d, np.nan))
+    with pytest.raises(ValueError, match="no frame hides a non-root joint"):
+        fit_limb_regressor(pred, poses, np.ones_like(x2d))
 
 
 def test_regressor_file_round_trip_and_bad_files(tmp_path):
@@ -231,7 +271,11 @@ def test_regressor_file_round_trip_and_bad_files(tmp_path):
     save_regressor(reg, tmp_path / "r.pt", {"seed": 3})
     back = load_regressor(tmp_path / "r.pt")
     rel = np.ones((2, 17, 3), np.float32)
-    np.testing.assert_allclose(back.guess(rel, LEFT_ARM), reg.guess(rel, LEFT_ARM))
+    x2d = np.ones((2, 17, 3), np.float32)
+    x2d[:, LEFT_ARM] = 0.0
+    # stored as float16: the same guess to float16 precision
+    np.testing.assert_allclose(back.guess(rel, LEFT_ARM, x2d), reg.guess(rel, LEFT_ARM, x2d), rtol=1e-2, atol=1e-3)
+    assert all(v.dtype == torch.float16 for v in torch.load(tmp_path / "r.pt", weights_only=True)["state"].values())
     with pytest.raises(FileNotFoundError, match="nowhere.pt: no such file"):
         load_regressor(tmp_path / "nowhere.pt")
     (tmp_path / "garbage.pt").write_bytes(b"garbage")
@@ -240,6 +284,10 @@ def test_regressor_file_round_trip_and_bad_files(tmp_path):
     torch.save({"format": "something else"}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="other.pt: not a limb regressor"):
         load_regressor(tmp_path / "other.pt")
+    torch.save({"format": "langpose-limb-regressor", "num_joints": 17, "width": 8, "state": [1, 2]},
+               tmp_path / "nostate.pt")
+    with pytest.raises(ValueError, match="nostate.pt: no weights"):
+        load_regressor(tmp_path / "nostate.pt")
     torch.save(_Evil(), tmp_path / "code.pt")              # a file that carries code is refused, not run
     with pytest.raises(ValueError, match="code.pt: corrupt, or holds more than tensors"):
         load_regressor(tmp_path / "code.pt")

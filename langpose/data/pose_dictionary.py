@@ -7,19 +7,16 @@ Evaluation and ``langpose lift`` hand it to ``langpose.inference`` as ``completi
 ``langpose.completion``); it is built only when a limb needs filling in.
 
 The regressor's weights ship with the package (``REGRESSOR_PATH``, tensors and plain data, loaded with
-``weights_only=True``). One command refits them from the training split with their recorded seed and
-settings, and writes its record to ``results/hidden_parts/limb_regressor.json``::
+``weights_only=True``). One command refits them (``langpose.limb_fit``: it lifts the training split with each
+part hidden through the shipped ``small`` and fits on those predictions) with their recorded seed and settings,
+and writes its record to ``results/hidden_parts/limb_regressor.json``::
 
-    OMP_NUM_THREADS=1 python -m langpose.data.pose_dictionary     # ~2 min on one core
+    OMP_NUM_THREADS=1 python -m langpose.limb_fit     # ~25 min on one core
 """
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import pickle
-import platform
-import time
 import zipfile
 from pathlib import Path
 
@@ -27,7 +24,7 @@ import numpy as np
 import torch
 
 from langpose.atomic import atomic_write
-from langpose.completion import REGRESSOR_NOISE, LimbRegressor, PoseDictionary, fit_limb_regressor
+from langpose.completion import LimbRegressor, PoseDictionary
 from langpose.data.registry import load_views
 from langpose.inference import view_target
 
@@ -37,7 +34,7 @@ __all__ = ["DICTIONARY_FRAMES", "REGRESSOR_PATH", "training_dictionary", "traini
 DICTIONARY_FRAMES = 60_000
 """Training frames in the default dictionary (results/hidden_parts: fewer frames, worse guesses)."""
 REGRESSOR_PATH = Path(__file__).resolve().parent.parent / "weights" / "limb_regressor.pt"
-"""The shipped ``LimbRegressor`` (refit with ``python -m langpose.data.pose_dictionary``)."""
+"""The shipped ``LimbRegressor`` (refit with ``python -m langpose.limb_fit``)."""
 REGRESSOR_FORMAT = "langpose-limb-regressor"
 
 
@@ -57,9 +54,12 @@ def training_dictionary(frames: int = DICTIONARY_FRAMES, seed: int = 0, regresso
 
 
 def save_regressor(model: LimbRegressor, path, record: dict) -> None:
-    """Write ``model`` and its ``record`` (settings, seed, time) to ``path`` atomically."""
+    """Write ``model`` (its floating-point weights stored as float16, to keep the package small) and its
+    ``record`` (settings, seed, time) to ``path`` atomically."""
+    state = {k: (v.detach().half() if v.is_floating_point() else v.detach()).clone()
+             for k, v in model.state_dict().items()}
     payload = {"format": REGRESSOR_FORMAT, "num_joints": model.num_joints, "width": model.width,
-               "state": {k: v.detach().clone() for k, v in model.state_dict().items()}, "record": dict(record)}
+               "state": state, "record": dict(record)}
     with atomic_write(Path(path), "wb") as fh:
         torch.save(payload, fh)
 
@@ -73,7 +73,7 @@ def load_regressor(path=None) -> LimbRegressor:
     path = Path(REGRESSOR_PATH if path is None else path)
     if not path.is_file():
         raise FileNotFoundError(f"limb regressor {path}: no such file (refit it with python -m "
-                                "langpose.data.pose_dictionary)")
+                                "langpose.limb_fit)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -81,37 +81,13 @@ def load_regressor(path=None) -> LimbRegressor:
         raise ValueError(f"limb regressor {path}: corrupt, or holds more than tensors and plain data ({first})") from None
     if not isinstance(payload, dict) or payload.get("format") != REGRESSOR_FORMAT:
         raise ValueError(f"limb regressor {path}: not a limb regressor (no format={REGRESSOR_FORMAT!r} marker)")
-    model = LimbRegressor(int(payload["num_joints"]), int(payload["width"]))
+    state = payload.get("state")
+    if not isinstance(state, dict):
+        raise ValueError(f"limb regressor {path}: no weights (its 'state' is not a dict of tensors)")
     try:
-        model.load_state_dict(payload["state"])
-    except RuntimeError as exc:
+        model = LimbRegressor(int(payload["num_joints"]), int(payload["width"]))
+        model.load_state_dict({k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v
+                               for k, v in state.items()})
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"limb regressor {path}: weights do not fit ({str(exc).splitlines()[0]})") from None
     return model.eval()
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Refit the shipped limb regressor on the synthetic training split.")
-    ap.add_argument("--out", default=str(REGRESSOR_PATH))
-    ap.add_argument("--record", default="results/hidden_parts/limb_regressor.json")
-    ap.add_argument("--noise", type=float, default=REGRESSOR_NOISE)
-    ap.add_argument("--steps", type=int, default=6000)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)  # the recorded weights were fitted on one thread
-    t0 = time.time()
-    poses = training_poses()
-    model = fit_limb_regressor(poses, noise=args.noise, steps=args.steps, seed=args.seed)
-    record = {"frames": len(poses), "noise_m": args.noise, "steps": args.steps, "seed": args.seed,
-              "width": model.width, "seconds": round(time.time() - t0, 1), "torch": str(torch.__version__),
-              "hardware": f"{platform.machine()}, {platform.processor() or 'cpu'}, one thread",
-              "command": "python -m langpose.data.pose_dictionary"}
-    save_regressor(model, args.out, record)
-    Path(args.record).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(Path(args.record), "w") as fh:
-        json.dump(record, fh, indent=1)
-    print(json.dumps(record))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
