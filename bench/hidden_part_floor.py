@@ -156,8 +156,8 @@ def model_rows(name: str, ks=(1, 8), parts=None, joint_mask: bool = True, weight
                     completion.REGRESSOR_WEIGHT = blend
                 w = model.cfg.max_frames
                 col = f"completed k={k or 'default'}" + ("" if blend is None else f" w={blend:g}")
-                row[col] = err(np.concatenate([book.complete(p, v, k=k or None, context=w // 2)
-                                               for p, v in zip(preds, visible)]))
+                row[col] = err(np.concatenate([book.complete(p, v, k=k or None, context=w // 2, inputs=x)
+                                               for p, v, x in zip(preds, visible, inputs)]))
                 completion.REGRESSOR_WEIGHT = default_weight
         out[cond.name.removeprefix("part_")] = row
         print(name, cond.name, {c: round(v, 1) for c, v in row.items()}, flush=True)

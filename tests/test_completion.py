@@ -193,8 +193,8 @@ def test_regressor_guess_is_blended_with_the_neighbours(monkeypatch):
     vis[0, LEFT_ARM] = False
     x2d = np.ones((1, 17, 3), np.float32)
     x2d[0, LEFT_ARM] = 0.0
-    assert completion.REGRESSOR_WEIGHT == 0.5
-    np.testing.assert_allclose(book.complete(pred, vis, k=1, inputs=x2d)[0, LEFT_ARM, 1], 4.0)   # (1 + 7) / 2
+    assert completion.REGRESSOR_WEIGHT == 0.7
+    np.testing.assert_allclose(book.complete(pred, vis, k=1, inputs=x2d)[0, LEFT_ARM, 1], 5.2)   # 0.3 * 1 + 0.7 * 7
     monkeypatch.setattr(completion, "REGRESSOR_WEIGHT", 0.25)
     np.testing.assert_allclose(book.complete(pred, vis, k=1, inputs=x2d)[0, LEFT_ARM, 1], 2.5)   # 0.75 * 1 + 0.25 * 7
     with pytest.raises(ValueError, match="needs the 2D inputs"):
