@@ -24,6 +24,8 @@ import numpy as np
 
 from langpose import checkpoint as ckpt
 from langpose import zoo
+from langpose.data.registry import load_views
+from langpose.evaluate import evaluate, evaluate_real
 from langpose.report import write_json, write_text
 from langpose.train import fit
 
@@ -38,10 +40,14 @@ TRIALS = {
     "floor_0.3": ("data.floor_actions=0.3",),
     # trial Q (results/transfer/README.md): floor programs in the small pair's fine-tuning, 3,000 steps
     "floor_0.2_3000": ("data.floor_actions=0.2", "optim.epochs=12"),
+    # rolled cameras: a fifth / a tenth of the fine-tuning windows seen by a camera rolled by a uniform angle
+    "roll_0.2": ("data.roll_augment=0.2",),
+    "roll_0.1": ("data.roll_augment=0.1",),
 }
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),
-           ("leg", "hidden leg (mean L/R)"), ("lower", "hidden lower body"), ("deepmimic", "DeepMimic (val)"))
+           ("leg", "hidden leg (mean L/R)"), ("lower", "hidden lower body"), ("deepmimic", "DeepMimic (val)"),
+           ("val", "validation subject clean P1"), ("deepmimic_upright", "DeepMimic (val), upright test"))
 
 
 def summarise(ev: dict) -> dict:
@@ -50,6 +56,35 @@ def summarise(ev: dict) -> dict:
     side = lambda part: float(np.mean([r[f"part_left_{part}"]["p1_hidden"], r[f"part_right_{part}"]["p1_hidden"]]))  # noqa: E731
     return {"clean": ev["synthetic_test"]["p1"], "masked30": r["joint_mask_0.3"]["p1"], "arm": side("arm"),
             "leg": side("leg"), "lower": r["part_lower_body"]["p1_hidden"], "deepmimic": ev["deepmimic"]["p1"]}
+
+
+def validation(net) -> dict:
+    """The numbers a choice may rest on: the synthetic validation subject (clean, no inference extras) and
+    DeepMimic with the upright test (the inference default that acts on leaning frames)."""
+    window = net.cfg.max_frames
+    val = evaluate(net, load_views("synthetic", "val"), window=window, recognition=False, flip_test=False,
+                   stride=window, complete=False, upright_test=False)
+    dm = evaluate_real(net, sources=("deepmimic",), window=window, robust=False, skip_missing=False,
+                       flip_test=False, stride=window, upright_test=True)
+    return {"val": val["p1"], "deepmimic_upright": dm["sources"]["deepmimic"]["p1"]}
+
+
+def score(net) -> dict:
+    """A fine-tuned lifter's summary: the shipped-model report with none of the inference extras (flip test,
+    overlap, limb completion, upright test: the committed trials had none), then ``validation``."""
+    return summarise(zoo.evaluation_table(net, flip_test=False, stride=net.cfg.max_frames, complete=False,
+                                          upright_test=False)) | validation(net)
+
+
+def shipped_baseline(model: str, run_dir: Path) -> dict:
+    """The shipped ``model`` (its recipe's fine-tuning, seed 0) scored as a baseline run, without retraining it."""
+    done = run_dir / "evaluation.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    out = {"overrides": list(zoo.RECIPES[model].finetune), "seed": 0, "shipped": True,
+           "summary": score(zoo.pretrained(model))}
+    write_json(out, done)
+    return out
 
 
 def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path) -> dict:
@@ -69,16 +104,15 @@ def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path) 
     fit(cfg, run_dir / "finetune", stage="finetune", init_checkpoint=zoo.WEIGHTS / f"{model}{zoo.STAGE1}.pt", resume=True)
     seconds = time.time() - t0
     net = ckpt.load_model(run_dir / "finetune" / "checkpoint.pt")
-    out = {"overrides": list(overrides), "seed": seed, "seconds_finetune": round(seconds, 1),
-           # none of the inference extras (flip test, overlap, limb completion): the committed trials had none
-           "summary": summarise(zoo.evaluation_table(net, flip_test=False, stride=net.cfg.max_frames, complete=False,
-                                                     upright_test=False))}
+    out = {"overrides": list(overrides), "seed": seed, "seconds_finetune": round(seconds, 1), "summary": score(net)}
     write_json(out, done)
     return out
 
 
 def _cell(values, bold: bool = False, signed: bool = False) -> str:
-    """mean ± std (sample) over seeds; the mean alone for one seed."""
+    """mean ± std (sample) over seeds; the mean alone for one seed; — where a run lacks the number (older runs)."""
+    if np.isnan(values).any():
+        return "—"
     text = f"{np.mean(values):{'+' if signed else ''}.1f}" + (f" ± {np.std(values, ddof=1):.1f}" if len(values) > 1 else "")
     return f"**{text}**" if bold else text
 
@@ -87,7 +121,7 @@ def table(results: dict, baseline: str) -> str:
     """Mean ± std over seeds per trial, then each trial's paired difference with ``baseline``."""
     lines = ["| trial | " + " | ".join(t for _, t in COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
     for name, runs in results.items():
-        vals = {k: [r["summary"][k] for r in runs.values()] for k, _ in COLUMNS}
+        vals = {k: [r["summary"].get(k, np.nan) for r in runs.values()] for k, _ in COLUMNS}
         lines.append(f"| {name} ({len(runs)} seed{'s' * (len(runs) > 1)}) | " + " | ".join(
             _cell(v) for v in vals.values()) + " |")
     for name, runs in results.items():
@@ -96,7 +130,8 @@ def table(results: dict, baseline: str) -> str:
         seeds = sorted(set(runs) & set(results[baseline]))
         if not seeds:
             continue
-        d = {k: [runs[s]["summary"][k] - results[baseline][s]["summary"][k] for s in seeds] for k, _ in COLUMNS}
+        d = {k: [runs[s]["summary"].get(k, np.nan) - results[baseline][s]["summary"].get(k, np.nan) for s in seeds]
+             for k, _ in COLUMNS}
         lines.append(f"| {name} − {baseline}, paired ({len(seeds)} seed{'s' * (len(seeds) > 1)}) | " + " | ".join(
             _cell(v, bold=True, signed=True) for v in d.values()) + " |")
     return "\n".join(lines) + "\n"
@@ -110,18 +145,27 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", default="results/recipe/finetune_trials")
     ap.add_argument("--runs-dir", default="runs/finetune_trials")
+    ap.add_argument("--shipped-baseline", action="store_true",
+                    help="the baseline is the shipped model itself (seed 0), not a retrained one")
     a = ap.parse_args(argv)
     base = tuple(o for o in zoo.RECIPES[a.model].finetune if o not in a.without)
     trials = {"baseline": base} | {t: base + TRIALS[t] for t in a.trial}
     results: dict = {}
     for name, overrides in trials.items():
         for seed in a.seeds:
-            r = run_trial(a.model, overrides, seed, Path(a.runs_dir) / a.model / f"{name}_seed{seed}")
+            run_dir = Path(a.runs_dir) / a.model / f"{name}_seed{seed}"
+            if name == "baseline" and a.shipped_baseline:
+                if seed != 0:
+                    continue
+                r = shipped_baseline(a.model, run_dir.with_name("shipped"))
+            else:
+                r = run_trial(a.model, overrides, seed, run_dir)
             results.setdefault(name, {})[seed] = r
             print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["summary"].items()), flush=True)
     text = (f"# Fine-tuning trials: `{a.model}` from its shipped stage-1 weights\n\n"
             f"`python bench/finetune_trials.py --model {a.model} " + " ".join(f"--trial {t}" for t in a.trial)
-            + "".join(f" --without {w}" for w in a.without) + f" --seeds {' '.join(map(str, a.seeds))}`\n\n"
+            + "".join(f" --without {w}" for w in a.without) + f" --seeds {' '.join(map(str, a.seeds))}"
+            + " --shipped-baseline" * a.shipped_baseline + "`\n\n"
             f"Baseline fine-tuning overrides: {', '.join(f'`{o}`' for o in base)}. P1 in mm.\n\n"
             + table(results, "baseline"))
     write_text(Path(a.out) / "table.md", text)

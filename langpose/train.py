@@ -171,13 +171,14 @@ def load_split_views(cfg: TrainConfig, split: str):
 
 
 def build_dataset(cfg: TrainConfig, split: str, train: bool, corruption=None):
-    """A ``WindowDataset`` of one split; ``corruption`` and flips are drawn per item from
+    """A ``WindowDataset`` of one split; ``corruption``, flips and rolls are drawn per item from
     (seed, epoch, index) by the dataset (``set_epoch`` each epoch)."""
     views = load_split_views(cfg, split)
     if not views:
         raise ValueError(f"dataset {cfg.data.dataset!r} split {split!r} has no views")
     return WindowDataset(views, window=cfg.data.window, stride=cfg.data.stride, corruption=corruption,
-                         seed=cfg.seed, flip=bool(cfg.flip_augment and train))
+                         seed=cfg.seed, flip=bool(cfg.flip_augment and train),
+                         roll=cfg.data.roll_augment if train else 0.0)
 
 
 def _subset(ds, cap: int, seed: int):

@@ -59,6 +59,8 @@ class DataConfig:
         camera_variety: sequence datasets: 0..1, the training split's virtual cameras get their
             own distance, height, focal length, roll and aim (``langpose.data.views.varied_cameras``;
             0: the studio ring). Validation keeps the ring.
+        roll_augment: the share of training windows (0..1) seen by a camera rolled about its optical
+            axis by a uniform random angle (``langpose.data.windows.WindowDataset``; 0: never).
     """
 
     dataset: str = "synthetic"
@@ -81,8 +83,11 @@ class DataConfig:
     elevation_variety: float = 0.0
     elevation_fraction: float = 0.5
     camera_variety: float = 0.0
+    roll_augment: float = 0.0
 
     def __post_init__(self):
+        if not 0.0 <= self.roll_augment <= 1.0:
+            raise ConfigError(f"data.roll_augment: expected a share in [0, 1], got {self.roll_augment}")
         if not 0.0 <= self.camera_variety <= 1.0:
             raise ConfigError(f"data.camera_variety: expected a number in [0, 1], got {self.camera_variety}")
         if self.labels not in ("fine", "coarse"):

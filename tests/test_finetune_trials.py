@@ -21,7 +21,11 @@ def test_table_means_stds_and_paired_differences():
     # paired: clean +1, +0 -> +0.5 ± 0.7; arm -10, -14 -> -12.0 ± 2.8
     assert lines[4].startswith("| trial − baseline, paired (2 seeds) | **+0.5 ± 0.7** | **+0.0 ± 0.0** | **-12.0 ± 2.8** |")
     one = ft.table({"baseline": {0: _run(40.0, 200.0)}, "trial": {0: _run(41.0, 190.0)}}, "baseline").splitlines()
-    assert one[3] == "| trial (1 seed) | 41.0 | 60.0 | 190.0 | 150.0 | 100.0 | 180.0 |"
+    # runs made before the validation columns existed show a dash there
+    assert one[3] == "| trial (1 seed) | 41.0 | 60.0 | 190.0 | 150.0 | 100.0 | 180.0 | — | — |"
+    val = {"baseline": {0: _run(40.0, 200.0) | {"summary": _run(40.0, 200.0)["summary"] | {"val": 35.0, "deepmimic_upright": 170.0}}},
+           "trial": {0: {"summary": _run(41.0, 190.0)["summary"] | {"val": 34.0, "deepmimic_upright": 160.0}}}}
+    assert ft.table(val, "baseline").splitlines()[4].endswith("| **-1.0** | **-10.0** |")
 
 
 def test_summary_averages_the_two_sides():

@@ -1,4 +1,4 @@
-"""WindowDataset: windowing rules, item contract, seeded corruption, flips."""
+"""WindowDataset: windowing rules, item contract, seeded corruption, flips, rolled cameras."""
 import numpy as np
 import pytest
 import torch
@@ -109,6 +109,34 @@ def test_flip_mirrors_poses_and_labels():
         assert int(item["label"]) == 1  # "wave the right hand" seen mirrored is "wave the left hand"
         assert item["frame_labels"].tolist() == [1] * 20 + [2] * 7
     assert 0 < n_flip < 12
+
+
+def test_roll_rotates_2d_and_3d_together():
+    plain = WindowDataset([make_view(27)], window=27)
+    rolled = WindowDataset([make_view(27)], window=27, roll=0.5)
+    ref = plain[0]
+    n_roll = 0
+    for epoch in range(16):
+        rolled.set_epoch(epoch)
+        item = rolled[0]
+        if torch.equal(item["x2d"], ref["x2d"]):
+            assert torch.equal(item["y3d"], ref["y3d"])
+            continue
+        n_roll += 1
+        # one angle for the whole window, the same in the image and in the camera frame
+        a2 = torch.atan2(item["x2d"][..., 1], item["x2d"][..., 0]) - torch.atan2(ref["x2d"][..., 1], ref["x2d"][..., 0])
+        a3 = torch.atan2(item["y3d"][..., 1], item["y3d"][..., 0]) - torch.atan2(ref["y3d"][..., 1], ref["y3d"][..., 0])
+        wrap = lambda a: torch.remainder(a + torch.pi, 2 * torch.pi) - torch.pi  # noqa: E731
+        a2, a3 = wrap(a2), wrap(a3[:, 1:])  # the root is at the origin in 3D
+        torch.testing.assert_close(a2, a2.flatten()[0].expand_as(a2), atol=1e-4, rtol=0)
+        torch.testing.assert_close(a3, a2[:, 1:], atol=1e-4, rtol=0)
+        # lengths in the image plane, depth and confidences are kept
+        torch.testing.assert_close(item["x2d"][..., :2].norm(dim=-1), ref["x2d"][..., :2].norm(dim=-1))
+        torch.testing.assert_close(item["y3d"][..., :2].norm(dim=-1), ref["y3d"][..., :2].norm(dim=-1))
+        assert torch.equal(item["x2d"][..., 2], ref["x2d"][..., 2]) and torch.equal(item["y3d"][..., 2], ref["y3d"][..., 2])
+    assert 0 < n_roll < 16
+    with pytest.raises(ValueError, match="roll must be a share in \\[0, 1\\], got 1.5"):
+        WindowDataset([make_view(27)], window=27, roll=1.5)
 
 
 def test_mirror_texts():

@@ -22,7 +22,11 @@ The corruption of item ``i`` in epoch ``e`` uses a generator seeded from
 ``(seed, e, i)``, so runs are reproducible whatever the worker split; ``set_epoch``
 changes it. With ``flip=True`` half of the items are mirrored (``Skeleton.flip`` on
 x2d and y3d; left/right words swapped in the labels, e.g. "wave the right hand" ->
-"wave the left hand", when the mirrored text is in the vocabulary).
+"wave the left hand", when the mirrored text is in the vocabulary). With ``roll`` > 0 that share
+of the items is seen by a camera rolled about its optical axis by an angle drawn uniformly from
+(-180, 180] degrees: x2d's screen x, y and y3d's camera x, y rotate together (``langpose.upright.roll``,
+exact for a pinhole camera with its principal point at the image centre), so a lifter also meets
+people leaning, sideways and upside down in the image (cartwheels, rolls, get-ups).
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from torch.utils.data import Dataset
 
 from langpose.inference import WINDOW, majority_label, view_target, view_to_input, window_frames, window_starts
 from langpose.skeleton import H36M, Skeleton
+from langpose.upright import roll as roll_pose
 
 
 def mirror_text(text: str) -> str:
@@ -51,8 +56,10 @@ class WindowDataset(Dataset):
     """Fixed-length windows over ``views`` (a torch Dataset; see the module docstring)."""
 
     def __init__(self, views, window: int = WINDOW, stride: int | None = None, corruption=None, seed: int = 0,
-                 flip: bool = False, skeleton: Skeleton = H36M):
+                 flip: bool = False, skeleton: Skeleton = H36M, roll: float = 0.0):
         views = list(views)
+        if not 0.0 <= roll <= 1.0:
+            raise ValueError(f"WindowDataset: roll must be a share in [0, 1], got {roll}")
         if not views:
             raise ValueError("WindowDataset: no views given")
         if window < 1:
@@ -66,6 +73,7 @@ class WindowDataset(Dataset):
                              f"(the longest has {longest} frames); use a shorter window")
         self.views, self.window, self.stride = views, int(window), int(stride)
         self.corruption, self.seed, self.flip, self.skeleton = corruption, int(seed), bool(flip), skeleton
+        self.roll = float(roll)
         self.epoch = 0
         # one vocabulary for all views (ordered union), labels remapped into it
         vocab: list[str] = []
@@ -88,7 +96,7 @@ class WindowDataset(Dataset):
         return len(self._items)
 
     def set_epoch(self, epoch: int) -> None:
-        """Change the corruption/flip draws (call once per epoch)."""
+        """Change the corruption/flip/roll draws (call once per epoch)."""
         self.epoch = int(epoch)
 
     def texts(self, label_ids) -> list[str]:
@@ -116,6 +124,9 @@ class WindowDataset(Dataset):
             x2d = self.skeleton.flip(x2d)
             y3d = self.skeleton.flip(y3d)
             frame_labels = torch.where(frame_labels >= 0, self._mirror[frame_labels.clamp(min=0)], frame_labels)
+        if self.roll and torch.rand((), generator=g).item() < self.roll:  # no draw when off: same corruption
+            angle = (1.0 - 2.0 * torch.rand((), generator=g)) * torch.pi    # () in (-pi, pi]
+            x2d, y3d = roll_pose(x2d, angle), roll_pose(y3d, angle)        # (T, 17, 3) each
         if self.corruption is not None:
             x2d, visible = self.corruption(x2d, g)
         else:
