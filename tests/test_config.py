@@ -92,3 +92,12 @@ def test_train_config_overrides_from_the_issue():
                 "data.quick=maybe"):
         with pytest.raises(ConfigError, match=bad.split("=")[0]):
             train_config("tiny", [bad])
+
+
+def test_roll_augment_must_be_a_share():
+    from langpose.train import train_config
+
+    assert train_config("tiny", ["data.roll_augment=0.25"]).data.roll_augment == 0.25
+    for bad in ("1.5", "-0.1"):
+        with pytest.raises(ConfigError, match=f"data.roll_augment: expected a share in \\[0, 1\\], got {bad}"):
+            train_config("tiny", [f"data.roll_augment={bad}"])

@@ -95,6 +95,13 @@ def test_flip_augment_uses_the_window_dataset_flag():
     assert build_dataset(_cfg("flip_augment=False"), "train", train=True).flip is False
 
 
+def test_roll_augment_reaches_training_windows_only():
+    cfg = _cfg("data.roll_augment=0.3")
+    assert build_dataset(cfg, "train", train=True).roll == 0.3
+    assert build_dataset(cfg, "val", train=False).roll == 0.0
+    assert build_dataset(_cfg(), "train", train=True).roll == 0.0
+
+
 # --------------------------------------------------------------------------- pretraining
 def test_pretrain_writes_run_files(pretrained):
     run, summary = pretrained
