@@ -39,11 +39,16 @@ TRIALS = {
     "tilt_0.8": ("data.tilt_variety=0.8",),
     "floor_0.3": ("data.floor_actions=0.3",),
     # trial Q (results/transfer/README.md): floor programs in the small pair's fine-tuning, 3,000 steps
-    "floor_0.2_3000": ("data.floor_actions=0.2", "optim.epochs=12"),
+    "floor_0.2_3000": ("data.floor_actions=0.2",),
     # rolled cameras: a fifth / a tenth of the fine-tuning windows seen by a camera rolled by a uniform angle
     "roll_0.2": ("data.roll_augment=0.2",),
     "roll_0.1": ("data.roll_augment=0.1",),
+    # the recipe's fine-tuning, only longer
+    "steps_5000": (),
 }
+#: trial -> fine-tuning steps, where a trial changes the recipe's budget (an ``optim.epochs`` override would be
+#: overwritten by the one ``zoo.stage_configs`` derives from the budget)
+TRIAL_STEPS = {"floor_0.2_3000": 3000, "steps_5000": 5000}
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),
            ("leg", "hidden leg (mean L/R)"), ("lower", "hidden lower body"), ("deepmimic", "DeepMimic (val)"),
@@ -87,24 +92,28 @@ def shipped_baseline(model: str, run_dir: Path) -> dict:
     return out
 
 
-def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path) -> dict:
-    """Fine-tune ``model``-stage1 with the recipe's fine-tuning + ``overrides`` (seed ``seed``); its summary."""
+def run_trial(model: str, overrides: tuple[str, ...], seed: int, run_dir: Path, steps: int | None = None) -> dict:
+    """Fine-tune ``model``-stage1 with the recipe's fine-tuning + ``overrides`` (seed ``seed``) for ``steps``
+    steps (default: the recipe's); its summary."""
+    recipe = zoo.RECIPES[model]
+    steps = steps or recipe.finetune_steps
     done = run_dir / "evaluation.json"
     if done.is_file():
         cached = json.loads(done.read_text())
-        if list(cached.get("overrides", [])) != list(overrides):
-            raise ValueError(f"{done}: a cached run made with other overrides ({', '.join(cached.get('overrides', []))}); "
+        if list(cached.get("overrides", [])) != list(overrides) or cached.get("finetune_steps", steps) != steps:
+            raise ValueError(f"{done}: a cached run made with other overrides ({', '.join(cached.get('overrides', []))}) "
+                             f"or steps ({cached.get('finetune_steps')}); "
                              f"use another --runs-dir, or delete {run_dir}")
         return cached
-    recipe = zoo.RECIPES[model]
     trial = zoo.Recipe(recipe.preset, "fine-tuning trial", recipe.pretrain, tuple(overrides), recipe.pretrain_steps,
-                       recipe.finetune_steps, recipe.steps_per_epoch, seed=seed)
+                       steps, recipe.steps_per_epoch, seed=seed)
     _, cfg = zoo.stage_configs(trial)
     t0 = time.time()
     fit(cfg, run_dir / "finetune", stage="finetune", init_checkpoint=zoo.WEIGHTS / f"{model}{zoo.STAGE1}.pt", resume=True)
     seconds = time.time() - t0
     net = ckpt.load_model(run_dir / "finetune" / "checkpoint.pt")
-    out = {"overrides": list(overrides), "seed": seed, "seconds_finetune": round(seconds, 1), "summary": score(net)}
+    out = {"overrides": list(overrides), "finetune_steps": steps, "seed": seed, "seconds_finetune": round(seconds, 1),
+           "summary": score(net)}
     write_json(out, done)
     return out
 
@@ -159,7 +168,7 @@ def main(argv=None) -> int:
                     continue
                 r = shipped_baseline(a.model, run_dir.with_name("shipped"))
             else:
-                r = run_trial(a.model, overrides, seed, run_dir)
+                r = run_trial(a.model, overrides, seed, run_dir, TRIAL_STEPS.get(name))
             results.setdefault(name, {})[seed] = r
             print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["summary"].items()), flush=True)
     text = (f"# Fine-tuning trials: `{a.model}` from its shipped stage-1 weights\n\n"

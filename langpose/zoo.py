@@ -312,11 +312,13 @@ def stage_configs(recipe: Recipe, extra: list[str] = (), pretrain_extra: list[st
 
 
 def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str] = (), ship: bool = False,
-          pretrain_extra: list[str] = (), finetune_extra: list[str] = ()) -> dict:
+          pretrain_extra: list[str] = (), finetune_extra: list[str] = (), reuse_stage1: bool = False) -> dict:
     """Retrain shipped model ``name`` from scratch; write ``out_dir/name/``; with ``ship``, install its weights.
 
     ``extra`` overrides both stages, ``pretrain_extra`` / ``finetune_extra`` one (a variant of the recipe:
     its summary records them, so a variant is never mistaken for the committed recipe).
+    ``reuse_stage1``: fine-tune only, from the shipped ``name-stage1`` weights (``restore_stage1``); the
+    summary's pretraining wall time is then 0 (``adopt --stage1-from`` puts the original's back).
     """
     if name not in RECIPES:
         raise KeyError(f"unknown model {name!r}; recipes: {', '.join(RECIPES)}")
@@ -328,7 +330,10 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     run, out = Path(run_dir) / name, Path(out_dir) / name
     curve = CurveRecorder()
     t0 = time.time()
-    fit(pre_cfg, run / "pretrain", resume=True, on_epoch_end=curve)
+    if reuse_stage1:
+        restore_stage1(name, run / "pretrain", pre_cfg)
+    else:
+        fit(pre_cfg, run / "pretrain", resume=True, on_epoch_end=curve)
     t1 = time.time()
     fit(ft_cfg, run / "finetune", stage="finetune", init_checkpoint=run / "pretrain" / "checkpoint.pt", resume=True,
         on_epoch_end=curve)
@@ -344,7 +349,7 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
                 fh.write(json.dumps(rec) + "\n")
     summary = {"name": name, "description": recipe.description, "preset": recipe.preset, "seed": recipe.seed,
                "pretrain": list(recipe.pretrain) + list(pretrain_extra), "finetune": list(recipe.finetune) + list(finetune_extra),
-               "extra": list(extra),
+               "extra": list(extra), "stage1_reused": bool(reuse_stage1),
                "pretrain_steps": recipe.pretrain_steps, "finetune_steps": recipe.finetune_steps,
                "seconds_pretrain": round(t1 - t0, 1), "seconds_finetune": round(t2 - t1, 1),
                "hardware": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -356,6 +361,34 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     if ship:
         _install_pair(name, run, summary, stage1)
     return summary
+
+
+#: the committed training records of the shipped weights (``restore_stage1`` copies their pretraining log)
+RECORDS = Path("results/zoo")
+
+
+def restore_stage1(name: str, pretrain_dir: Path, pre_cfg, record_dir: Path | None = None) -> None:
+    """Make ``pretrain_dir`` a finished pretraining run holding the shipped ``name-stage1`` weights, so that
+    ``train(reuse_stage1=True)`` fine-tunes them without pretraining again: ``checkpoint.pt`` (those weights),
+    ``config.json`` (``pre_cfg``, the recipe's) and ``metrics.jsonl`` (the pretraining records of
+    ``record_dir/name/metrics.jsonl``, default ``RECORDS``: the log of the shipped weights, where there is one).
+    A folder that already holds a checkpoint is left as it is."""
+    if (pretrain_dir / "checkpoint.pt").is_file():
+        return
+    source = WEIGHTS / f"{name}{STAGE1}.pt"
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no shipped stage-1 weights of {name!r} to reuse")
+    ckpt.load_model(source)  # a corrupt file fails here, before the folder is written
+    log = Path(RECORDS if record_dir is None else record_dir) / name / "metrics.jsonl"
+    records = [r for r in (read_metrics(log.parent) if log.is_file() else []) if r.get("stage") == "pretrain"]
+    pretrain_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(pretrain_dir / "config.json", "w") as fh:
+        json.dump({"stage": "pretrain", "init_checkpoint": None, "restored_from": str(source), **to_dict(pre_cfg)},
+                  fh, indent=1)
+    with atomic_write(pretrain_dir / "metrics.jsonl", "w") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in records))
+    shutil.copyfile(source, pretrain_dir / "checkpoint.pt.tmp")
+    os.replace(pretrain_dir / "checkpoint.pt.tmp", pretrain_dir / "checkpoint.pt")
 
 
 def _check_run(run: Path) -> None:
@@ -398,11 +431,11 @@ def rescore(name: str, out_dir="results/zoo", run_dir="runs/zoo") -> dict:
 
 
 def _config_differences(recorded: dict, expected: dict, where: str = "") -> list[str]:
-    """Dotted keys where a run's ``config.json`` and a config dict disagree (the run's own keys ``stage``
-    and ``init_checkpoint`` aside)."""
+    """Dotted keys where a run's ``config.json`` and a config dict disagree (the run's own keys ``stage``,
+    ``init_checkpoint`` and ``restored_from`` aside)."""
     out = []
     for key in sorted(set(recorded) | set(expected)):
-        if not where and key in ("stage", "init_checkpoint"):
+        if not where and key in ("stage", "init_checkpoint", "restored_from"):
             continue
         a, b = recorded.get(key, "<missing>"), expected.get(key, "<missing>")
         if isinstance(a, dict) and isinstance(b, dict):
@@ -678,12 +711,17 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], help="extra override for both stages, key=value")
     ap.add_argument("--pretrain-set", action="append", default=[], help="extra override for pretraining only")
     ap.add_argument("--finetune-set", action="append", default=[], help="extra override for fine-tuning only")
+    ap.add_argument("--reuse-stage1", action="store_true",
+                    help="fine-tune only, from the shipped NAME-stage1 weights (no pretraining)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.ship and (args.set or args.pretrain_set or args.finetune_set):
         ap.error("--ship installs the committed recipe only: drop --set / --pretrain-set / --finetune-set, "
                  "or change the recipe in langpose/zoo.py")
-    summary = train(args.name, args.out, args.run_dir, args.set, args.ship, args.pretrain_set, args.finetune_set)
+    if args.reuse_stage1 and (args.set or args.pretrain_set):
+        ap.error("--reuse-stage1 keeps the shipped stage 1: drop --set / --pretrain-set (use --finetune-set)")
+    summary = train(args.name, args.out, args.run_dir, args.set, args.ship, args.pretrain_set, args.finetune_set,
+                    reuse_stage1=args.reuse_stage1)
     print(format_table(args.name, summary["evaluation"]))
     print(f"{args.name}: pretrain {summary['seconds_pretrain']:.0f} s, finetune {summary['seconds_finetune']:.0f} s, "
           f"regression P1 {summary['regression_p1_mm']:.2f} mm")

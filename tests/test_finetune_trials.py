@@ -46,3 +46,14 @@ def test_a_cached_run_with_other_overrides_is_not_reused(tmp_path):
     assert ft.run_trial("tiny", ("optim.lr=5e-4",), 0, run_dir) == cached   # same overrides: the cache
     with pytest.raises(ValueError, match="cached run made with other overrides .*optim.lr=5e-4"):
         ft.run_trial("tiny", ("optim.lr=5e-4", "corruption.part_full=0.5"), 0, run_dir)
+    # a run cached with the recipe's budget is not a longer trial's (tiny: 250 fine-tuning steps)
+    (run_dir / "evaluation.json").write_text(__import__("json").dumps(cached | {"finetune_steps": 250}))
+    assert ft.run_trial("tiny", ("optim.lr=5e-4",), 0, run_dir)["finetune_steps"] == 250
+    with pytest.raises(ValueError, match=r"or steps \(250\)"):
+        ft.run_trial("tiny", ("optim.lr=5e-4",), 0, run_dir, steps=500)
+
+
+def test_a_longer_trial_sets_the_budget_not_an_epochs_override():
+    """``optim.epochs`` in a trial's overrides would lose to the one derived from the budget."""
+    assert not any(o.startswith("optim.epochs=") for overrides in ft.TRIALS.values() for o in overrides)
+    assert set(ft.TRIAL_STEPS) <= set(ft.TRIALS) and ft.TRIAL_STEPS["steps_5000"] == 5000

@@ -153,6 +153,49 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monk
     assert len(s1.vocab) == 35
 
 
+def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(tmp_path, monkeypatch):
+    """``python -m langpose.zoo NAME --reuse-stage1``: the shipped stage 1 is copied in, not retrained."""
+    recipe = zoo.Recipe("tiny", "test recipe", zoo.CPU_RECIPE + ("loss.w_align=0.01", "data.quick=true",
+                                                                 "data.batch_size=8"),
+                        zoo.CPU_FINETUNE + ("data.quick=true", "data.batch_size=8"), 2, 2, steps_per_epoch=2)
+    monkeypatch.setitem(zoo.RECIPES, "unit", recipe)
+    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "INDEX", tmp_path / "weights" / "index.json")
+    monkeypatch.setattr(zoo, "RECORDS", tmp_path / "records")
+    fake = {"synthetic_test": {"p1": 99.0, "p2": 88.0, "top1": 5.0, "top5": 20.0}, "robustness": {},
+            "deepmimic": {"p1": 200.0, "p2": 150.0, "per_action": {}}}
+    monkeypatch.setattr(zoo, "evaluation_table", lambda model: fake)
+    monkeypatch.setattr(zoo, "benchmark_views", lambda: zoo.regression_views()[:1])
+    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
+    with pytest.raises(FileNotFoundError, match="no shipped stage-1 weights of 'unit' to reuse"):
+        zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", reuse_stage1=True)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "unit-stage1.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="unit-stage1.pt"):
+        zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", reuse_stage1=True)
+    assert not (tmp_path / "runs" / "unit" / "pretrain").exists()  # nothing half-written
+    shipped = zoo.train("unit", out_dir=tmp_path / "records", run_dir=tmp_path / "first", ship=True)
+    summary = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", reuse_stage1=True)
+    pre = tmp_path / "runs" / "unit" / "pretrain"
+    assert (pre / "checkpoint.pt").read_bytes() == (tmp_path / "weights" / "unit-stage1.pt").read_bytes()
+    assert summary["stage1_reused"] and summary["seconds_pretrain"] < 5
+    assert summary["stage1"]["regression_p1_mm"] == pytest.approx(shipped["stage1"]["regression_p1_mm"], abs=1e-4)
+    assert [c["stage"] for c in summary["curve"]] == ["finetune"]  # the original's curve: adopt --stage1-from
+    logged = [json.loads(line)["stage"] for line in (tmp_path / "results" / "unit" / "metrics.jsonl").open()]
+    assert logged == ["pretrain", "finetune"]  # the shipped run's pretraining record, then this fine-tuning
+    recorded = json.loads((pre / "config.json").read_text())
+    assert recorded["restored_from"].endswith("unit-stage1.pt")
+    assert not zoo._config_differences(recorded, to_dict(zoo.stage_configs(recipe)[0]))
+    ft = json.loads((tmp_path / "runs" / "unit" / "finetune" / "config.json").read_text())
+    assert ft["init_checkpoint"] == str(pre / "checkpoint.pt")
+
+
+def test_reuse_stage1_keeps_the_shipped_pretraining(capsys):
+    with pytest.raises(SystemExit):
+        zoo.main(["tiny", "--reuse-stage1", "--pretrain-set", "data.body_variety=0.3"])
+    assert "--reuse-stage1 keeps the shipped stage 1" in capsys.readouterr().err
+
+
 def _fake_run(tmp_path, name: str, finetune_extra=()):
     """A finished run folder of recipe ``name`` (configs as ``fit`` writes them; empty checkpoints) and its summary."""
     recipe, run = zoo.RECIPES[name], tmp_path / "runs" / name
