@@ -123,8 +123,9 @@ def test_stage_overrides_change_one_stage_and_a_variant_cannot_ship(capsys):
     assert "--ship installs the committed recipe only" in capsys.readouterr().err
 
 
-def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monkeypatch):
-    """The plumbing of ``python -m langpose.zoo NAME --ship`` on a 2-step recipe (no accuracy claim)."""
+@pytest.fixture
+def unit_recipe(tmp_path, monkeypatch):
+    """A 2-step recipe "unit" whose weights install under ``tmp_path/weights``, with a fixed evaluation."""
     recipe = zoo.Recipe("tiny", "test recipe", zoo.CPU_RECIPE + ("loss.w_align=0.01", "data.quick=true",
                                                                  "data.batch_size=8"),
                         zoo.CPU_FINETUNE + ("data.quick=true", "data.batch_size=8"), 2, 2, steps_per_epoch=2)
@@ -136,6 +137,11 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monk
     monkeypatch.setattr(zoo, "evaluation_table", lambda model: fake)
     monkeypatch.setattr(zoo, "benchmark_views", lambda: zoo.regression_views()[:1])
     monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
+    return recipe
+
+
+def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, unit_recipe):
+    """The plumbing of ``python -m langpose.zoo NAME --ship`` on a 2-step recipe (no accuracy claim)."""
     summary = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", ship=True)
     out = tmp_path / "results" / "unit"
     assert {"summary.json", "evaluation.md", "evaluation_stage1.md", "metrics.jsonl", "config_pretrain.json",
@@ -153,20 +159,9 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, monk
     assert len(s1.vocab) == 35
 
 
-def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(tmp_path, monkeypatch):
+def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(tmp_path, monkeypatch, unit_recipe):
     """``python -m langpose.zoo NAME --reuse-stage1``: the shipped stage 1 is copied in, not retrained."""
-    recipe = zoo.Recipe("tiny", "test recipe", zoo.CPU_RECIPE + ("loss.w_align=0.01", "data.quick=true",
-                                                                 "data.batch_size=8"),
-                        zoo.CPU_FINETUNE + ("data.quick=true", "data.batch_size=8"), 2, 2, steps_per_epoch=2)
-    monkeypatch.setitem(zoo.RECIPES, "unit", recipe)
-    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
-    monkeypatch.setattr(zoo, "INDEX", tmp_path / "weights" / "index.json")
     monkeypatch.setattr(zoo, "RECORDS", tmp_path / "records")
-    fake = {"synthetic_test": {"p1": 99.0, "p2": 88.0, "top1": 5.0, "top5": 20.0}, "robustness": {},
-            "deepmimic": {"p1": 200.0, "p2": 150.0, "per_action": {}}}
-    monkeypatch.setattr(zoo, "evaluation_table", lambda model: fake)
-    monkeypatch.setattr(zoo, "benchmark_views", lambda: zoo.regression_views()[:1])
-    monkeypatch.setenv("LANGPOSE_DATA", str(tmp_path / "data"))
     with pytest.raises(FileNotFoundError, match="no shipped stage-1 weights of 'unit' to reuse"):
         zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs", reuse_stage1=True)
     (tmp_path / "weights").mkdir()
@@ -185,7 +180,7 @@ def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(
     assert logged == ["pretrain", "finetune"]  # the shipped run's pretraining record, then this fine-tuning
     recorded = json.loads((pre / "config.json").read_text())
     assert recorded["restored_from"].endswith("unit-stage1.pt")
-    assert not zoo._config_differences(recorded, to_dict(zoo.stage_configs(recipe)[0]))
+    assert not zoo._config_differences(recorded, to_dict(zoo.stage_configs(unit_recipe)[0]))
     ft = json.loads((tmp_path / "runs" / "unit" / "finetune" / "config.json").read_text())
     assert ft["init_checkpoint"] == str(pre / "checkpoint.pt")
 
