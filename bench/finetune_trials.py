@@ -45,10 +45,13 @@ TRIALS = {
     "roll_0.1": ("data.roll_augment=0.1",),
     # the recipe's fine-tuning, only longer
     "steps_5000": (),
+    # trial T: the same, with fit keeping the epoch best on the whole validation subject (39,392 frames), not on
+    # the default 4,000-frame slice (10 of its 96 views), which ranked trial S's late epochs by noise
+    "steps_5000_fullval": ("data.max_val_frames=0",),
 }
 #: trial -> fine-tuning steps, where a trial changes the recipe's budget (an ``optim.epochs`` override would be
 #: overwritten by the one ``zoo.stage_configs`` derives from the budget)
-TRIAL_STEPS = {"floor_0.2_3000": 3000, "steps_5000": 5000}
+TRIAL_STEPS = {"floor_0.2_3000": 3000, "steps_5000": 5000, "steps_5000_fullval": 5000}
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),
            ("leg", "hidden leg (mean L/R)"), ("lower", "hidden lower body"), ("deepmimic", "DeepMimic (val)"),
