@@ -220,12 +220,20 @@ class CurveRecorder:
 
     The clocks are paused while scoring. The curve is for reporting (time to accuracy); model
     selection uses the validation subject inside ``fit``.
+
+    ``path``: a JSON-lines file the curve is appended to, point by point, and read back when a resumed run
+    makes a new recorder, so the points, steps and clocks of the epochs run before it are kept.
     """
 
-    def __init__(self):
+    def __init__(self, path: Path | None = None):
         self.views = benchmark_views()
-        self.wall0, self.cpu0, self.paused, self.cpu_paused, self.steps = time.perf_counter(), time.process_time(), 0.0, 0.0, 0
+        self.path = Path(path) if path is not None else None
         self.curve: list[dict] = []
+        if self.path is not None and self.path.is_file():
+            self.curve = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        last = self.curve[-1] if self.curve else {"steps": 0, "wall_s": 0.0, "cpu_s": 0.0}
+        self.steps, self.wall_before, self.cpu_before = int(last["steps"]), float(last["wall_s"]), float(last["cpu_s"])
+        self.wall0, self.cpu0, self.paused, self.cpu_paused = time.perf_counter(), time.process_time(), 0.0, 0.0
 
     def __call__(self, model, record: dict) -> None:
         t, c = time.perf_counter(), time.process_time()
@@ -237,7 +245,14 @@ class CurveRecorder:
         model.train(was)
         self.curve.append({"stage": record.get("stage"), "steps": self.steps, "p1_mm": round(p1, 2),
                            "val_p1_mm": record.get("val_p1_mm"),
-                           "wall_s": round(t - self.wall0 - self.paused, 1), "cpu_s": round(c - self.cpu0 - self.cpu_paused, 1)})
+                           "wall_s": round(self.wall_before + t - self.wall0 - self.paused, 1),
+                           "cpu_s": round(self.cpu_before + c - self.cpu0 - self.cpu_paused, 1)})
+        main_process = not (torch.distributed.is_available() and torch.distributed.is_initialized()) \
+            or torch.distributed.get_rank() == 0
+        if self.path is not None and main_process:   # on_epoch_end runs on every DDP process
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a") as fh:
+                fh.write(json.dumps(self.curve[-1]) + "\n")
         self.paused += time.perf_counter() - t
         self.cpu_paused += time.process_time() - c
         logging.getLogger(__name__).info("benchmark slice P1 %.1f mm after %d steps (%.0f s wall, %.0f s CPU)",
@@ -318,6 +333,14 @@ def stage_configs(recipe: Recipe, extra: list[str] = (), pretrain_extra: list[st
     return pre, ft
 
 
+def _seconds_before(stage_dir: Path) -> float:
+    """The training seconds of the epochs a stage's run folder already holds (``fit`` logs each epoch's), so a
+    resumed run's wall time counts the process that ran them too; 0 for a fresh folder."""
+    if not (Path(stage_dir) / "metrics.jsonl").is_file():
+        return 0.0
+    return float(sum(r.get("seconds", 0.0) for r in read_metrics(stage_dir)))
+
+
 def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str] = (), ship: bool = False,
           pretrain_extra: list[str] = (), finetune_extra: list[str] = (), reuse_stage1: bool = False) -> dict:
     """Retrain shipped model ``name`` from scratch; write ``out_dir/name/``; with ``ship``, install its weights.
@@ -335,13 +358,16 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     recipe = RECIPES[name]
     pre_cfg, ft_cfg = stage_configs(recipe, extra, pretrain_extra, finetune_extra)
     run, out = Path(run_dir) / name, Path(out_dir) / name
-    curve = CurveRecorder()
+    curve = CurveRecorder(run / "curve.jsonl")   # a resumed run keeps the points of the epochs run before
     t0 = time.time()
     if reuse_stage1:
         restore_stage1(name, run / "pretrain", pre_cfg)
+        before_pre = 0.0
     else:
+        before_pre = _seconds_before(run / "pretrain")
         fit(pre_cfg, run / "pretrain", resume=True, on_epoch_end=curve)
     t1 = time.time()
+    before_ft = _seconds_before(run / "finetune")
     fit(ft_cfg, run / "finetune", stage="finetune", init_checkpoint=run / "pretrain" / "checkpoint.pt", resume=True,
         on_epoch_end=curve)
     t2 = time.time()
@@ -358,7 +384,7 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
                "pretrain": list(recipe.pretrain) + list(pretrain_extra), "finetune": list(recipe.finetune) + list(finetune_extra),
                "extra": list(extra), "stage1_reused": bool(reuse_stage1),
                "pretrain_steps": recipe.pretrain_steps, "finetune_steps": recipe.finetune_steps,
-               "seconds_pretrain": round(t1 - t0, 1), "seconds_finetune": round(t2 - t1, 1),
+               "seconds_pretrain": round(before_pre + t1 - t0, 1), "seconds_finetune": round(before_ft + t2 - t1, 1),
                "hardware": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                            f"{torch.get_num_threads()} threads",
                "git_commit": _git_commit(), "evaluation": ev, "regression_p1_mm": regression_p1(model),

@@ -159,6 +159,19 @@ def test_train_and_ship_installs_the_model_and_its_stage1_weights(tmp_path, unit
     assert len(s1.vocab) == 35
 
 
+def test_a_resumed_train_keeps_the_curve_and_wall_time_of_the_epochs_run_before(tmp_path, unit_recipe):
+    """Rerunning ``zoo NAME`` on a run folder resumes it: the points and seconds of the epochs an earlier process
+    ran stay in the summary (they were lost: a resumed run's curve started at step 0 and its time at 0 s)."""
+    first = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs")
+    assert [(p["stage"], p["steps"]) for p in first["curve"]] == [("pretrain", 2), ("finetune", 4)]
+    epoch_seconds = {stage: sum(r["seconds"] for r in zoo.read_metrics(tmp_path / "runs" / "unit" / stage))
+                     for stage in ("pretrain", "finetune")}
+    again = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs")   # nothing left to train
+    assert again["curve"] == first["curve"]
+    for stage in ("pretrain", "finetune"):
+        assert again[f"seconds_{stage}"] >= round(epoch_seconds[stage], 1) > 0, stage
+
+
 def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(tmp_path, monkeypatch, unit_recipe):
     """``python -m langpose.zoo NAME --reuse-stage1``: the shipped stage 1 is copied in, not retrained."""
     monkeypatch.setattr(zoo, "RECORDS", tmp_path / "records")
