@@ -358,6 +358,8 @@ def train(name: str, out_dir="results/zoo", run_dir="runs/zoo", extra: list[str]
     recipe = RECIPES[name]
     pre_cfg, ft_cfg = stage_configs(recipe, extra, pretrain_extra, finetune_extra)
     run, out = Path(run_dir) / name, Path(out_dir) / name
+    if not any((run / stage / "last.pt").is_file() for stage in ("pretrain", "finetune")):
+        (run / "curve.jsonl").unlink(missing_ok=True)   # a fresh run: no points of a deleted one
     curve = CurveRecorder(run / "curve.jsonl")   # a resumed run keeps the points of the epochs run before
     t0 = time.time()
     if reuse_stage1:

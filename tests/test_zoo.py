@@ -170,6 +170,10 @@ def test_a_resumed_train_keeps_the_curve_and_wall_time_of_the_epochs_run_before(
     assert again["curve"] == first["curve"]
     for stage in ("pretrain", "finetune"):
         assert again[f"seconds_{stage}"] >= round(epoch_seconds[stage], 1) > 0, stage
+    for stage in ("pretrain", "finetune"):   # deleted stage folders: a fresh run, no stale points
+        shutil.rmtree(tmp_path / "runs" / "unit" / stage)
+    fresh = zoo.train("unit", out_dir=tmp_path / "results", run_dir=tmp_path / "runs")
+    assert [(p["stage"], p["steps"]) for p in fresh["curve"]] == [("pretrain", 2), ("finetune", 4)]
 
 
 def test_reuse_stage1_fine_tunes_the_shipped_stage1_weights_without_pretraining(tmp_path, monkeypatch, unit_recipe):
