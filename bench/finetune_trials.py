@@ -48,10 +48,13 @@ TRIALS = {
     # trial T: the same, with fit keeping the epoch best on the whole validation subject (39,392 frames), not on
     # the default 4,000-frame slice (10 of its 96 views), which ranked trial S's late epochs by noise
     "steps_5000_fullval": ("data.max_val_frames=0",),
+    # trial U: floor-level programs in 30 % of the fine-tuning sequences (the recipe: 20 %), with 6,000 steps so that
+    # the longer schedule can pay for the broader motion (trial Q's reasoning)
+    "floor_0.3_6000": ("data.floor_actions=0.3",),
 }
 #: trial -> fine-tuning steps, where a trial changes the recipe's budget (an ``optim.epochs`` override would be
 #: overwritten by the one ``zoo.stage_configs`` derives from the budget)
-TRIAL_STEPS = {"floor_0.2_3000": 3000, "steps_5000": 5000, "steps_5000_fullval": 5000}
+TRIAL_STEPS = {"floor_0.2_3000": 3000, "steps_5000": 5000, "steps_5000_fullval": 5000, "floor_0.3_6000": 6000}
 #: the columns: (key, title)
 COLUMNS = (("clean", "clean P1"), ("masked30", "30 % masked"), ("arm", "hidden arm (mean L/R)"),
            ("leg", "hidden leg (mean L/R)"), ("lower", "hidden lower body"), ("deepmimic", "DeepMimic (val)"),

@@ -166,13 +166,16 @@ def plot(out: Path, zoo: Path | None = None) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colours = iter(plt.get_cmap("tab20").colors)  # 20 colours: no two curves share one (tab10 repeats after 10)
     for rec in load_runs(out, zoo):
         pts = [(c[3] / 60, c[2]) for c in rec["curve"] if c[2] is not None]
         if len(pts) == 1:
             ax.axhline(pts[0][1], ls="--", lw=1, color="grey", label=f"{rec['name']} ({pts[0][1]:.1f} mm)")
         elif pts:
-            ax.plot(*zip(*pts), marker="o", ms=3, label=rec["name"])
+            shipped = rec["name"].startswith("zoo ")  # the shipped models' own runs: solid, the benchmark runs: thin
+            ax.plot(*zip(*pts), marker="o", ms=3 if shipped else 2, lw=1.8 if shipped else 1, color=next(colours),
+                    ls="-" if shipped else ":", label=rec["name"])
     ax.set(xlabel="training time (CPU minutes of one thread)", ylabel="P1 on the synthetic test slice (mm)",
            ylim=(0, 200), title="Time to accuracy")
     ax.grid(alpha=0.3)
